@@ -1,0 +1,35 @@
+# Language level, warnings, visibility and build speed for every eppd target.
+set(CMAKE_C_STANDARD 11)
+set(CMAKE_C_STANDARD_REQUIRED ON)
+set(CMAKE_CXX_STANDARD 20)
+set(CMAKE_CXX_STANDARD_REQUIRED ON)
+set(CMAKE_CXX_EXTENSIONS OFF)
+# Only what is meant to be exported is: plugins export their entry symbols alone.
+set(CMAKE_C_VISIBILITY_PRESET hidden)
+set(CMAKE_CXX_VISIBILITY_PRESET hidden)
+set(CMAKE_VISIBILITY_INLINES_HIDDEN ON)
+set(CMAKE_POSITION_INDEPENDENT_CODE ON)
+set(CMAKE_EXPORT_COMPILE_COMMANDS ON)
+
+if(NOT CMAKE_BUILD_TYPE AND NOT CMAKE_CONFIGURATION_TYPES)
+  set(CMAKE_BUILD_TYPE RelWithDebInfo CACHE STRING "Build type" FORCE)
+endif()
+
+find_program(EPP_CCACHE ccache)
+if(EPP_CCACHE)
+  set(CMAKE_C_COMPILER_LAUNCHER "${EPP_CCACHE}")
+  set(CMAKE_CXX_COMPILER_LAUNCHER "${EPP_CCACHE}")
+endif()
+
+# Warnings applied to eppd's own targets (not to generated protobuf code).
+set(EPP_WARNINGS -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wno-missing-field-initializers)
+set(EPP_C_WARNINGS -Wall -Wextra -Wpedantic -Wshadow -Wno-missing-field-initializers)
+if(EPP_WERROR)
+  list(APPEND EPP_WARNINGS -Werror)
+  list(APPEND EPP_C_WARNINGS -Werror)
+endif()
+
+if(EPP_SANITIZE)
+  add_compile_options(-fsanitize=${EPP_SANITIZE} -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=${EPP_SANITIZE})
+endif()
