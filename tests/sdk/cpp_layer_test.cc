@@ -176,8 +176,9 @@ class LinesAdapter : public epp::cpp::BackendAdapter, public epp::cpp::BackendDe
     out.setLabel("engine_version", "0.9");
   }
   epp_health checkHealth(int32_t status, std::string_view) override {
-    return status == 200 ? EPP_HEALTH_HEALTHY : status == 503 ? EPP_HEALTH_NOT_READY
-                                                              : EPP_HEALTH_UNHEALTHY;
+    return status == 200   ? EPP_HEALTH_HEALTHY
+           : status == 503 ? EPP_HEALTH_NOT_READY
+                           : EPP_HEALTH_UNHEALTHY;
   }
   bool detect(std::string_view body) override {
     return body.find("\"owned_by\":\"lines\"") != std::string_view::npos;
@@ -228,8 +229,8 @@ class Hooks : public Plugin,
                        epp_request_outcome outcome) override {
     Seen* s = state<Seen>(r);
     completed[std::string(r.requestId())] =
-        std::to_string(outcome) + ":" + std::to_string(resp ? resp->usage().completion_tokens : -1) +
-        ":" + (s ? s->bytes : "");
+        std::to_string(outcome) + ":" +
+        std::to_string(resp ? resp->usage().completion_tokens : -1) + ":" + (s ? s->bytes : "");
   }
   void endpointsAdded(const EndpointList& added) override { known += added.size(); }
   void endpointsRemoved(std::span<const uint64_t> ids) override { known -= ids.size(); }
@@ -414,9 +415,9 @@ TEST_F(CppLayerTest, FairnessPolicyKeepsStatePerBandAndDestroysIt) {
 }
 
 TEST_F(CppLayerTest, SaturationDetectorIsAlsoAFilter) {
-  auto d = host_.create(plugin_, "kv-detector",
-                        ParamValue::map({{"kvCacheUtilThreshold", 0.5},
-                                         {"metricsStalenessThreshold", "100ms"}}));
+  auto d = host_.create(
+      plugin_, "kv-detector",
+      ParamValue::map({{"kvCacheUtilThreshold", 0.5}, {"metricsStalenessThreshold", "100ms"}}));
   ASSERT_NE(d, nullptr) << host_.lastError();
   int64_t now = 1'000'000'000;
   EndpointSet eps({{.kvCacheUsage = 0.25, .metricsUpdatedNs = now},
@@ -449,8 +450,8 @@ TEST_F(CppLayerTest, BackendAdapterParsesMetricsHealthAndDetects) {
   EXPECT_EQ(m.status, EPP_OK);
   EXPECT_EQ(m.metrics.waiting_requests, 3);
   EXPECT_DOUBLE_EQ(m.metrics.kv_cache_usage, 0.25);
-  EXPECT_EQ(m.metrics.present, EPP_METRICS_HAS_WAITING | EPP_METRICS_HAS_KV_USAGE |
-                                   EPP_METRICS_HAS_LORAS);
+  EXPECT_EQ(m.metrics.present,
+            EPP_METRICS_HAS_WAITING | EPP_METRICS_HAS_KV_USAGE | EPP_METRICS_HAS_LORAS);
   EXPECT_EQ(m.activeLoras, std::vector<std::string>{"sql-lora"});
   EXPECT_EQ(m.waitingLoras, std::vector<std::string>{"tweet-lora"});
   EXPECT_EQ(m.labels.at("engine_version"), "0.9");
@@ -471,8 +472,8 @@ TEST_F(CppLayerTest, HooksShareDataKeepRequestStateAndCountMetrics) {
   h->prepareRequest(r, eps.list());
   EXPECT_EQ(h->status(), EPP_OK);
   double values[2];
-  epp_status s = host_.api()->request_data_get(r.view()->handle, {"test/match", 10}, eps.list(),
-                                              values);
+  epp_status s =
+      host_.api()->request_data_get(r.view()->handle, {"test/match", 10}, eps.list(), values);
   EXPECT_EQ(s, EPP_OK);
   EXPECT_DOUBLE_EQ(values[0], 10);
   EXPECT_DOUBLE_EQ(values[1], 20);
@@ -497,8 +498,8 @@ TEST_F(CppLayerTest, HooksShareDataKeepRequestStateAndCountMetrics) {
   h->endpointsRemoved({1});
   EXPECT_EQ(self->known, 1u);
   uint64_t hashes[] = {0xabc};
-  epp_kv_event ev{sizeof ev, EPP_KV_BLOCK_STORED, hashes, 1, false, 0, nullptr, 0, 16, -1,
-                  EPP_KV_MEDIUM_GPU};
+  epp_kv_event ev{sizeof ev, EPP_KV_BLOCK_STORED, hashes, 1, false, 0, nullptr, 0, 16,
+                  -1,        EPP_KV_MEDIUM_GPU};
   const epp_kv_event* evs[] = {&ev};
   epp_kv_event_batch batch{sizeof batch, 1, {"m", 1}, 7, 0.0, -1, evs, 1};
   h->kvEvents(batch, true);
@@ -508,13 +509,12 @@ TEST_F(CppLayerTest, HooksShareDataKeepRequestStateAndCountMetrics) {
 }
 
 TEST_F(CppLayerTest, ParamsAreTypedAndStrict) {
-  auto p = host_.create(
-      plugin_, "params-probe",
-      ParamValue::map({{"ttl", "1m30s"},
-                       {"maxBytes", "10Gi"},
-                       {"modes", ParamValue::list({"a", "b"})},
-                       {"enabled", true},
-                       {"inner", ParamValue::map({{"depth", 3}})}}));
+  auto p = host_.create(plugin_, "params-probe",
+                        ParamValue::map({{"ttl", "1m30s"},
+                                         {"maxBytes", "10Gi"},
+                                         {"modes", ParamValue::list({"a", "b"})},
+                                         {"enabled", true},
+                                         {"inner", ParamValue::map({{"depth", 3}})}}));
   ASSERT_NE(p, nullptr) << host_.lastError();
   auto* probe = reinterpret_cast<ParamsProbe*>(p->raw());
   EXPECT_EQ(probe->ttlNs, 90'000'000'000);

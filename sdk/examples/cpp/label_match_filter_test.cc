@@ -45,8 +45,7 @@ TEST(LabelMatchFilter, CountsPicksPerLabelValue) {
   FakeRequest h100({.headers = {{"x-gpu-type", "H100"}}});
   f->preRequest(h100, {{.name = "default"}});
   f->preRequest(h100, {{.name = "default"}});
-  EXPECT_DOUBLE_EQ(host.metricValue("example_label_match_picks_total", "gpu-filter", {"H100"}),
-                   2);
+  EXPECT_DOUBLE_EQ(host.metricValue("example_label_match_picks_total", "gpu-filter", {"H100"}), 2);
 }
 
 TEST(LabelMatchFilter, RejectsUnknownAndWrongParameters) {

@@ -57,9 +57,9 @@ typedef struct epp_backend_adapter_v1 {
    * `out`; LoRA names and engine-specific labels go through the host's sink_* callbacks
    * with `sink`. Malformed input returns EPP_ERR_INVALID_ARGUMENT with a message in
    * `error`; partial results in `out` are then ignored. */
-  epp_status (*parse_metrics)(epp_instance_plugin_ptr self, epp_bytes body,
-                              epp_str content_type, epp_endpoint_metrics* out,
-                              epp_metrics_sink_host_ptr sink, epp_error_host_ptr error);
+  epp_status (*parse_metrics)(epp_instance_plugin_ptr self, epp_bytes body, epp_str content_type,
+                              epp_endpoint_metrics* out, epp_metrics_sink_host_ptr sink,
+                              epp_error_host_ptr error);
   /* Maps a health probe's HTTP status and body to a health state (llama.cpp answers 503
    * while its model loads: NOT_READY, not UNHEALTHY). */
   epp_status (*check_health)(epp_instance_plugin_ptr self, int32_t http_status, epp_bytes body,

@@ -82,8 +82,7 @@ typedef struct epp_fairness_policy_v1 {
   epp_band_state_plugin_ptr (*band_state_new)(epp_instance_plugin_ptr self, int32_t priority);
   void (*band_state_destroy)(epp_instance_plugin_ptr self, epp_band_state_plugin_ptr state);
   epp_status (*pick_flow)(epp_instance_plugin_ptr self, epp_band_state_plugin_ptr state,
-                          const epp_flow_view* const* flows, size_t flows_count,
-                          uint32_t* picked);
+                          const epp_flow_view* const* flows, size_t flows_count, uint32_t* picked);
 } epp_fairness_policy_v1;
 
 /*

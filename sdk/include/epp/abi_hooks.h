@@ -44,8 +44,7 @@ typedef struct epp_request_hooks_v1 {
                            const epp_response_view* response);
   /* One response body chunk as it passes (already forwarded: the hook cannot delay it). */
   void (*response_body)(epp_instance_plugin_ptr self, const epp_request_view* request,
-                        const epp_response_view* response, epp_bytes chunk,
-                        bool end_of_stream);
+                        const epp_response_view* response, epp_bytes chunk, bool end_of_stream);
   /* Exactly once per request that reached scheduling, however it ended; afterwards the
    * host destroys the request's plugin state. `response` is NULL when none arrived. */
   void (*request_complete)(epp_instance_plugin_ptr self, const epp_request_view* request,
@@ -109,8 +108,7 @@ typedef struct epp_data_hooks_v1 {
                             size_t count);
   /* KV-cache events of one endpoint, in order. `resync` is true when the host detected a
    * sequence gap or reconnect: drop everything known about that endpoint first. */
-  void (*kv_events)(epp_instance_plugin_ptr self, const epp_kv_event_batch* batch,
-                    bool resync);
+  void (*kv_events)(epp_instance_plugin_ptr self, const epp_kv_event_batch* batch, bool resync);
 } epp_data_hooks_v1;
 
 #ifdef __cplusplus

@@ -75,8 +75,8 @@ typedef struct epp_host_api {
 
   /* Writes one structured log line attributed to `instance` (may be NULL during the entry
    * call) and, when `request` is not NULL, carrying that request's x-request-id. */
-  void (*log)(epp_instance_host_ptr instance, epp_request_host_ptr request,
-              epp_log_level level, epp_str message);
+  void (*log)(epp_instance_host_ptr instance, epp_request_host_ptr request, epp_log_level level,
+              epp_str message);
   /* True when a line at `level` would be written: check before building costly text. */
   bool (*log_enabled)(epp_log_level level);
   /* Monotonic clock in nanoseconds. In `eppd replay` this is virtual time. */
@@ -139,8 +139,7 @@ typedef struct epp_host_api {
    * request and block size and shared by every plugin that asks. The array is owned by
    * the host and valid while the request is in flight. */
   epp_status (*request_prefix_hashes)(epp_request_host_ptr request, uint32_t block_size_tokens,
-                                      uint32_t max_blocks, const uint64_t** hashes,
-                                      size_t* count);
+                                      uint32_t max_blocks, const uint64_t** hashes, size_t* count);
   /* A uniformly random 64-bit value from the request's generator (deterministic for a
    * seed in `eppd replay`). */
   uint64_t (*request_random)(epp_request_host_ptr request);
@@ -155,8 +154,7 @@ typedef struct epp_host_api {
    * read (a producer's per-endpoint prefix match, say). Copied. A later put under the
    * same key replaces earlier values for the same endpoints. */
   epp_status (*request_data_put)(epp_request_host_ptr request, epp_str key,
-                                 const uint64_t* endpoint_ids, const double* values,
-                                 size_t count);
+                                 const uint64_t* endpoint_ids, const double* values, size_t count);
   /* Reads `key` for each endpoint of `endpoints` into values[i] (NaN where nothing was
    * put). EPP_ERR_NOT_FOUND when nothing at all was put under `key`. */
   epp_status (*request_data_get)(epp_request_host_ptr request, epp_str key,

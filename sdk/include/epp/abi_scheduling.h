@@ -33,9 +33,9 @@ typedef struct epp_filter_v1 {
 
 /* What a scorer measures (informative: shown in /plugins and explanations). */
 typedef int32_t epp_scorer_category;
-#define EPP_SCORER_AFFINITY 0    /* prefers endpoints that hold something: cache, adapter */
+#define EPP_SCORER_AFFINITY 0     /* prefers endpoints that hold something: cache, adapter */
 #define EPP_SCORER_DISTRIBUTION 1 /* spreads load */
-#define EPP_SCORER_BALANCE 2     /* mixes both */
+#define EPP_SCORER_BALANCE 2      /* mixes both */
 
 /*
  * Scorer: rates every candidate in [0, 1] (higher is better).
@@ -63,8 +63,8 @@ typedef struct epp_scorer_v1 {
 typedef struct epp_picker_v1 {
   uint32_t struct_size;
   epp_status (*pick)(epp_instance_plugin_ptr self, const epp_request_view* request,
-                     const epp_endpoint_list* candidates, const double* scores,
-                     uint32_t* picked, size_t* picked_count);
+                     const epp_endpoint_list* candidates, const double* scores, uint32_t* picked,
+                     size_t* picked_count);
 } epp_picker_v1;
 
 /*
@@ -85,8 +85,8 @@ typedef struct epp_profile_handler_v1 {
                               const epp_profile_result* const* results, size_t results_count,
                               uint8_t* run);
   epp_status (*process_results)(epp_instance_plugin_ptr self, const epp_request_view* request,
-                                const epp_profile_result* const* results,
-                                size_t results_count, uint32_t* primary_index);
+                                const epp_profile_result* const* results, size_t results_count,
+                                uint32_t* primary_index);
 } epp_profile_handler_v1;
 
 #ifdef __cplusplus

@@ -8,9 +8,9 @@
 //              EPP_TYPE(MyScorer, "my-scorer", "Prefers idle endpoints"),
 //              EPP_TYPE(MyFilter, "my-filter", "Drops busy endpoints"));
 //
-// EPP_PLUGIN may appear once per library. To link several plugins into one test binary,
-// use EPP_PLUGIN_ENTRY_FN(fnName, ...) instead: it defines a static entry function with
-// the same signature as epp_plugin_entry and exports nothing.
+// EPP_PLUGIN may appear once per library. To also link a plugin into test binaries, define
+// its entry with EPP_PLUGIN_ENTRY_FN(fnName, ...) (exports nothing) and export it from the
+// library alone with EPP_PLUGIN_EXPORT(fnName).
 #pragma once
 
 #include <array>
@@ -38,8 +38,8 @@ epp_instance_host_ptr instanceOf(epp_instance_plugin_ptr p) {
   }
 }
 
-inline void report(epp_instance_host_ptr instance, epp_request_host_ptr request,
-                   const char* what, const char* message) noexcept {
+inline void report(epp_instance_host_ptr instance, epp_request_host_ptr request, const char* what,
+                   const char* message) noexcept {
   try {
     log(instance, request, LogLevel::kError, std::string(what) + " failed: " + message);
   } catch (...) {  // logging must never take the host down
@@ -65,9 +65,7 @@ epp_status guard(epp_instance_plugin_ptr p, epp_request_host_ptr request, const 
   }
 }
 
-inline epp_request_host_ptr handleOf(const epp_request_view* r) {
-  return r ? r->handle : nullptr;
-}
+inline epp_request_host_ptr handleOf(const epp_request_view* r) { return r ? r->handle : nullptr; }
 
 // ---- lifecycle ------------------------------------------------------------------------
 
@@ -94,38 +92,36 @@ void destroy(epp_instance_plugin_ptr p) noexcept {
 // ---- scheduling -----------------------------------------------------------------------
 
 template <class T>
-epp_status filter(epp_instance_plugin_ptr p, const epp_request_view* r,
-                  const epp_endpoint_list* c, uint8_t* keep) noexcept {
+epp_status filter(epp_instance_plugin_ptr p, const epp_request_view* r, const epp_endpoint_list* c,
+                  uint8_t* keep) noexcept {
   return guard<T>(p, handleOf(r), "filter", [&] {
     static_cast<Filter*>(self<T>(p))->filter(Request(r), EndpointList(c), {keep, c->count});
   });
 }
 
 template <class T>
-epp_status score(epp_instance_plugin_ptr p, const epp_request_view* r,
-                 const epp_endpoint_list* c, double* scores) noexcept {
+epp_status score(epp_instance_plugin_ptr p, const epp_request_view* r, const epp_endpoint_list* c,
+                 double* scores) noexcept {
   return guard<T>(p, handleOf(r), "score", [&] {
     static_cast<Scorer*>(self<T>(p))->score(Request(r), EndpointList(c), {scores, c->count});
   });
 }
 
 template <class T>
-epp_status pick(epp_instance_plugin_ptr p, const epp_request_view* r,
-                const epp_endpoint_list* c, const double* scores, uint32_t* picked,
-                size_t* count) noexcept {
+epp_status pick(epp_instance_plugin_ptr p, const epp_request_view* r, const epp_endpoint_list* c,
+                const double* scores, uint32_t* picked, size_t* count) noexcept {
   return guard<T>(p, handleOf(r), "pick", [&] {
-    size_t n = static_cast<Picker*>(self<T>(p))->pick(Request(r), EndpointList(c),
-                                                       {scores, c->count}, {picked, *count});
+    size_t n = static_cast<Picker*>(self<T>(p))
+                   ->pick(Request(r), EndpointList(c), {scores, c->count}, {picked, *count});
     if (n > *count) throw Error("picker returned more endpoints than it has room for");
     *count = n;
   });
 }
 
 template <class T>
-epp_status pickProfiles(epp_instance_plugin_ptr p, const epp_request_view* r,
-                        const epp_str* names, size_t namesCount,
-                        const epp_profile_result* const* results, size_t resultsCount,
-                        uint8_t* run) noexcept {
+epp_status pickProfiles(epp_instance_plugin_ptr p, const epp_request_view* r, const epp_str* names,
+                        size_t namesCount, const epp_profile_result* const* results,
+                        size_t resultsCount, uint8_t* run) noexcept {
   return guard<T>(p, handleOf(r), "pick_profiles", [&] {
     std::vector<std::string_view> nameViews;
     nameViews.reserve(namesCount);
@@ -154,8 +150,7 @@ template <class T>
 bool less(epp_instance_plugin_ptr p, const epp_queued_request* a,
           const epp_queued_request* b) noexcept {
   try {
-    return static_cast<const OrderingPolicy*>(self<T>(p))->less(QueuedRequest(a),
-                                                                 QueuedRequest(b));
+    return static_cast<const OrderingPolicy*>(self<T>(p))->less(QueuedRequest(a), QueuedRequest(b));
   } catch (...) {
     report(instanceOf<T>(p), nullptr, "less", "exception in an ordering policy; using FCFS");
     return a->sequence < b->sequence;
@@ -201,8 +196,7 @@ epp_status saturation(epp_instance_plugin_ptr p, const epp_endpoint_list* eps, i
 
 template <class T>
 epp_status split(epp_instance_plugin_ptr p, const epp_request_view* r,
-                 const epp_split_target* const* targets, size_t count,
-                 uint32_t* chosen) noexcept {
+                 const epp_split_target* const* targets, size_t count, uint32_t* chosen) noexcept {
   return guard<T>(p, handleOf(r), "split", [&] {
     size_t i =
         static_cast<TrafficSplitter*>(self<T>(p))->split(Request(r), SplitTargets(targets, count));
@@ -289,8 +283,8 @@ template <class T>
 void responseBody(epp_instance_plugin_ptr p, const epp_request_view* r,
                   const epp_response_view* resp, epp_bytes chunk, bool eos) noexcept {
   guard<T>(p, handleOf(r), "response_body", [&] {
-    static_cast<ResponseHooks*>(self<T>(p))->responseBody(Request(r), Response(resp), view(chunk),
-                                                          eos);
+    static_cast<ResponseHooks*>(self<T>(p))
+        ->responseBody(Request(r), Response(resp), view(chunk), eos);
   });
 }
 
@@ -313,8 +307,9 @@ void endpointsAdded(epp_instance_plugin_ptr p, const epp_endpoint_list* added) n
 
 template <class T>
 void endpointsRemoved(epp_instance_plugin_ptr p, const uint64_t* ids, size_t count) noexcept {
-  guard<T>(p, nullptr, "endpoints_removed",
-           [&] { static_cast<EndpointHooks*>(self<T>(p))->endpointsRemoved({ids, count}); });
+  guard<T>(p, nullptr, "endpoints_removed", [&] {
+    static_cast<EndpointHooks*>(self<T>(p))->endpointsRemoved({ids, count});
+  });
 }
 
 template <class T>
@@ -348,17 +343,15 @@ struct Tables {
   static constexpr epp_filter_v1 kFilter{sizeof(epp_filter_v1), &filter<T>};
   static constexpr epp_scorer_v1 kScorer{sizeof(epp_scorer_v1), scorerCategory<T>(), &score<T>};
   static constexpr epp_picker_v1 kPicker{sizeof(epp_picker_v1), &pick<T>};
-  static constexpr epp_profile_handler_v1 kProfileHandler{
-      sizeof(epp_profile_handler_v1), &pickProfiles<T>, &processResults<T>};
+  static constexpr epp_profile_handler_v1 kProfileHandler{sizeof(epp_profile_handler_v1),
+                                                          &pickProfiles<T>, &processResults<T>};
   static constexpr epp_ordering_policy_v1 kOrdering{sizeof(epp_ordering_policy_v1),
                                                     queueCapabilities<T>(), &less<T>};
-  static constexpr epp_fairness_policy_v1 kFairness{sizeof(epp_fairness_policy_v1),
-                                                    &bandStateNew<T>, &bandStateDestroy<T>,
-                                                    &pickFlow<T>};
+  static constexpr epp_fairness_policy_v1 kFairness{
+      sizeof(epp_fairness_policy_v1), &bandStateNew<T>, &bandStateDestroy<T>, &pickFlow<T>};
   static constexpr epp_saturation_detector_v1 kSaturation{sizeof(epp_saturation_detector_v1),
                                                           &saturation<T>};
-  static constexpr epp_traffic_splitter_v1 kSplitter{sizeof(epp_traffic_splitter_v1),
-                                                     &split<T>};
+  static constexpr epp_traffic_splitter_v1 kSplitter{sizeof(epp_traffic_splitter_v1), &split<T>};
   static constexpr epp_backend_adapter_v1 makeAdapter() {
     epp_backend_adapter_v1 t{sizeof(epp_backend_adapter_v1), &adapterInfo<T>, &parseMetrics<T>,
                              &checkHealth<T>, nullptr};
@@ -367,8 +360,8 @@ struct Tables {
   }
   static constexpr epp_backend_adapter_v1 kAdapter = makeAdapter();
   static constexpr epp_request_hooks_v1 makeRequestHooks() {
-    epp_request_hooks_v1 h{sizeof(epp_request_hooks_v1), nullptr, nullptr, nullptr, nullptr,
-                           nullptr};
+    epp_request_hooks_v1 h{
+        sizeof(epp_request_hooks_v1), nullptr, nullptr, nullptr, nullptr, nullptr};
     if constexpr (std::is_base_of_v<PrepareRequestHook, T>) h.prepare_request = &prepareRequest<T>;
     if constexpr (std::is_base_of_v<PreRequestHook, T>) h.pre_request = &preRequest<T>;
     if constexpr (std::is_base_of_v<ResponseHooks, T>) {
@@ -501,24 +494,29 @@ inline const epp_plugin_descriptor* entry(const epp_entry_args* args,
 
 // One plugin type of a library: a class T with a T(const epp::cpp::CreateContext&)
 // constructor, deriving from the kind interfaces it implements.
-#define EPP_TYPE(T, type_name, description) \
-  ::epp::cpp::detail::makeType<T>(type_name, description)
+#define EPP_TYPE(T, type_name, description) ::epp::cpp::detail::makeType<T>(type_name, description)
 
-// A static entry function `fn` (same signature as epp_plugin_entry), not exported.
-#define EPP_PLUGIN_ENTRY_FN(fn, name, version, description, ...)                             \
-  [[maybe_unused]] static const epp_plugin_descriptor* fn(const epp_entry_args* args) {      \
-    return ::epp::cpp::detail::entry(args, []() -> const epp_plugin_descriptor* {            \
+// An entry function `fn` (same signature as epp_plugin_entry) that is not exported: link
+// it into test binaries, or export it from one translation unit with EPP_PLUGIN_EXPORT.
+#define EPP_PLUGIN_ENTRY_FN(fn, name, version, description, ...)                               \
+  const epp_plugin_descriptor* fn(const epp_entry_args* args) {                                \
+    return ::epp::cpp::detail::entry(args, []() -> const epp_plugin_descriptor* {              \
       static const ::epp::cpp::detail::PluginDef def(name, version, description, __VA_ARGS__); \
-      return &def.descriptor;                                                                \
-    });                                                                                      \
+      return &def.descriptor;                                                                  \
+    });                                                                                        \
   }
 
-// The library's two exported symbols. Use once per library.
-#define EPP_PLUGIN(name, version, description, ...)                                        \
-  EPP_PLUGIN_ENTRY_FN(epp_cpp_plugin_entry_, name, version, description, __VA_ARGS__)      \
-  extern "C" EPP_EXPORT const uint32_t epp_plugin_abi =                                    \
-      EPP_ABI_PACK(EPP_ABI_MAJOR, EPP_ABI_MINOR);                                          \
-  extern "C" EPP_EXPORT const epp_plugin_descriptor* epp_plugin_entry(                     \
-      const epp_entry_args* args) {                                                        \
-    return epp_cpp_plugin_entry_(args);                                                    \
+// Exports `fn` (defined with EPP_PLUGIN_ENTRY_FN) as the library's entry point, with the
+// ABI marker. Use once per library.
+#define EPP_PLUGIN_EXPORT(fn)                                                             \
+  extern "C" EPP_EXPORT const uint32_t epp_plugin_abi =                                   \
+      EPP_ABI_PACK(EPP_ABI_MAJOR, EPP_ABI_MINOR);                                         \
+  extern "C" EPP_EXPORT const epp_plugin_descriptor* epp_plugin_entry(                    \
+      const epp_entry_args* args) {                                                       \
+    return fn(args);                                                                      \
   }
+
+// The library's two exported symbols, in one go. Use once per library.
+#define EPP_PLUGIN(name, version, description, ...)                                   \
+  EPP_PLUGIN_ENTRY_FN(epp_cpp_plugin_entry_, name, version, description, __VA_ARGS__) \
+  EPP_PLUGIN_EXPORT(epp_cpp_plugin_entry_)

@@ -167,8 +167,7 @@ class Request {
   std::optional<std::vector<double>> dataGet(std::string_view key,
                                              const EndpointList& endpoints) const {
     std::vector<double> values(endpoints.size(), std::nan(""));
-    epp_status s =
-        host().request_data_get(v_->handle, str(key), endpoints.raw(), values.data());
+    epp_status s = host().request_data_get(v_->handle, str(key), endpoints.raw(), values.data());
     if (s == EPP_ERR_NOT_FOUND) return std::nullopt;
     check(s, "request_data_get");
     return values;
@@ -298,8 +297,7 @@ class FlowList {
 
 class SplitTargets {
  public:
-  SplitTargets(const epp_split_target* const* items, size_t count)
-      : items_(items), count_(count) {}
+  SplitTargets(const epp_split_target* const* items, size_t count) : items_(items), count_(count) {}
   size_t size() const { return count_; }
   std::string_view model(size_t i) const { return view(items_[i]->model); }
   double weight(size_t i) const { return items_[i]->weight; }

@@ -16,9 +16,9 @@
 
 #include <cerrno>
 #include <cmath>
+#include <cstdint>
 #include <cstdlib>
 #include <deque>
-#include <cstdint>
 #include <map>
 #include <memory>
 #include <stdexcept>
@@ -48,7 +48,7 @@ struct MetricFamily {
   std::vector<double> buckets;
   struct Series {
     std::vector<std::string> labelValues;
-    double value = 0;  // counter/gauge value, histogram sum
+    double value = 0;    // counter/gauge value, histogram sum
     uint64_t count = 0;  // histogram observations
   };
   std::vector<std::unique_ptr<Series>> series;
@@ -192,11 +192,10 @@ class FakeHost {
   static void errorSet(epp_error_host_ptr e, epp_str m) {
     if (e) reinterpret_cast<fake_detail::ErrorSink*>(e)->message = std::string(sv(m));
   }
-  static void log(epp_instance_host_ptr i, epp_request_host_ptr r, epp_log_level level,
-                  epp_str m) {
+  static void log(epp_instance_host_ptr i, epp_request_host_ptr r, epp_log_level level, epp_str m) {
     auto* rec = reinterpret_cast<fake_detail::InstanceRecord*>(i);
-    self().logs_.push_back({rec ? rec->name : "",
-                            r ? req(r)->spec().requestId : "", level, std::string(sv(m))});
+    self().logs_.push_back(
+        {rec ? rec->name : "", r ? req(r)->spec().requestId : "", level, std::string(sv(m))});
   }
   static bool logEnabled(epp_log_level) { return true; }
   static int64_t now() { return self().nowNs; }
@@ -227,8 +226,7 @@ class FakeHost {
     return EPP_ERR_NOT_FOUND;
   }
   static size_t paramSize(epp_param_host_ptr p) { return node(p)->children.size(); }
-  static epp_status paramAt(epp_param_host_ptr p, size_t i, epp_param_host_ptr* out,
-                            epp_str* key) {
+  static epp_status paramAt(epp_param_host_ptr p, size_t i, epp_param_host_ptr* out, epp_str* key) {
     Node* n = node(p);
     if (i >= n->children.size()) return EPP_ERR_OUT_OF_RANGE;
     *out = handle(n->children[i].get());
@@ -388,18 +386,41 @@ class FakeHost {
   }
 
   static constexpr epp_host_api kApi{
-      sizeof(epp_host_api), EPP_ABI_MAJOR,   EPP_ABI_MINOR,
-      &errorSet,            &log,            &logEnabled,
-      &now,                 &wallTime,       &paramKind,
-      &paramLocation,       &paramGet,       &paramSize,
-      &paramAt,             &paramBool,      &paramInt,
-      &paramDouble,         &paramString,    &paramDuration,
-      &paramBytes,          &metricRegister, &metricSeries,
-      &seriesAdd,           &seriesSet,      &seriesObserve,
-      &requestHeader,       &requestSetHeader, &requestPrefixHashes,
-      &requestRandom,       &requestStateSet, &requestStateGet,
-      &requestDataPut,      &requestDataGet, &requestPool,
-      &sinkAddLora,         &sinkSetLabel,
+      sizeof(epp_host_api),
+      EPP_ABI_MAJOR,
+      EPP_ABI_MINOR,
+      &errorSet,
+      &log,
+      &logEnabled,
+      &now,
+      &wallTime,
+      &paramKind,
+      &paramLocation,
+      &paramGet,
+      &paramSize,
+      &paramAt,
+      &paramBool,
+      &paramInt,
+      &paramDouble,
+      &paramString,
+      &paramDuration,
+      &paramBytes,
+      &metricRegister,
+      &metricSeries,
+      &seriesAdd,
+      &seriesSet,
+      &seriesObserve,
+      &requestHeader,
+      &requestSetHeader,
+      &requestPrefixHashes,
+      &requestRandom,
+      &requestStateSet,
+      &requestStateGet,
+      &requestDataPut,
+      &requestDataGet,
+      &requestPool,
+      &sinkAddLora,
+      &sinkSetLabel,
   };
 
   std::string lastError_;

@@ -42,8 +42,13 @@ struct FakeResponse {
 // A queued request for ordering-policy tests (the request view must outlive it).
 inline epp_queued_request makeQueued(const FakeRequest& r, uint64_t sequence, int64_t enqueuedNs,
                                      int64_t deadlineNs = INT64_MAX, int64_t bytes = 0) {
-  return epp_queued_request{sizeof(epp_queued_request), r.view()->priority, r.view(), sequence,
-                            enqueuedNs, deadlineNs, bytes};
+  return epp_queued_request{sizeof(epp_queued_request),
+                            r.view()->priority,
+                            r.view(),
+                            sequence,
+                            enqueuedNs,
+                            deadlineNs,
+                            bytes};
 }
 
 class FakeInstance {
@@ -108,9 +113,9 @@ class FakeInstance {
   uint32_t processResults(FakeRequest& r, const std::vector<FakeProfileResult>& results) {
     Results res(results);
     uint32_t primary = UINT32_MAX;
-    status_ = need(type_->profile_handler, "profile handler")
-                  ->process_results(self_, r.view(), res.pointers.data(), res.pointers.size(),
-                                    &primary);
+    status_ =
+        need(type_->profile_handler, "profile handler")
+            ->process_results(self_, r.view(), res.pointers.data(), res.pointers.size(), &primary);
     return primary;
   }
 
@@ -129,8 +134,14 @@ class FakeInstance {
     std::vector<epp_flow_view> views;
     views.reserve(flows.size());
     for (const auto& f : flows) {
-      views.push_back({sizeof(epp_flow_view), f.priority, {f.fairnessId.data(), f.fairnessId.size()},
-                       f.queued, f.bytes, f.head, f.lastDispatchNs, f.dispatched});
+      views.push_back({sizeof(epp_flow_view),
+                       f.priority,
+                       {f.fairnessId.data(), f.fairnessId.size()},
+                       f.queued,
+                       f.bytes,
+                       f.head,
+                       f.lastDispatchNs,
+                       f.dispatched});
     }
     std::vector<const epp_flow_view*> ptrs;
     for (const auto& v : views) ptrs.push_back(&v);
@@ -171,11 +182,12 @@ class FakeInstance {
     out.metrics.struct_size = sizeof out.metrics;
     fake_detail::MetricsSink sink{&out};
     fake_detail::ErrorSink error;
-    status_ = need(type_->backend_adapter, "backend adapter")
-                  ->parse_metrics(self_, {reinterpret_cast<const uint8_t*>(body.data()), body.size()},
-                                  {contentType.data(), contentType.size()}, &out.metrics,
-                                  reinterpret_cast<epp_metrics_sink_host_ptr>(&sink),
-                                  reinterpret_cast<epp_error_host_ptr>(&error));
+    status_ =
+        need(type_->backend_adapter, "backend adapter")
+            ->parse_metrics(self_, {reinterpret_cast<const uint8_t*>(body.data()), body.size()},
+                            {contentType.data(), contentType.size()}, &out.metrics,
+                            reinterpret_cast<epp_metrics_sink_host_ptr>(&sink),
+                            reinterpret_cast<epp_error_host_ptr>(&error));
     out.status = status_;
     out.error = error.message;
     return out;
@@ -210,8 +222,7 @@ class FakeInstance {
     ResponseView v(resp);
     hook(requestHooks(), &epp_request_hooks_v1::response_headers)(self_, r.view(), &v.view);
   }
-  void responseBody(FakeRequest& r, const FakeResponse& resp, const std::string& chunk,
-                    bool eos) {
+  void responseBody(FakeRequest& r, const FakeResponse& resp, const std::string& chunk, bool eos) {
     ResponseView v(resp);
     hook(requestHooks(), &epp_request_hooks_v1::response_body)(
         self_, r.view(), &v.view, {reinterpret_cast<const uint8_t*>(chunk.data()), chunk.size()},
@@ -221,7 +232,7 @@ class FakeInstance {
     std::unique_ptr<ResponseView> v;
     if (resp) v = std::make_unique<ResponseView>(*resp);
     hook(requestHooks(), &epp_request_hooks_v1::request_complete)(self_, r.view(),
-                                                                   v ? &v->view : nullptr, outcome);
+                                                                  v ? &v->view : nullptr, outcome);
   }
   void endpointsAdded(const epp_endpoint_list* added) {
     hook(dataHooks(), &epp_data_hooks_v1::endpoints_added)(self_, added);
@@ -242,7 +253,9 @@ class FakeInstance {
   const epp_request_hooks_v1* requestHooks() const {
     return need(type_->request_hooks, "request-hooks provider");
   }
-  const epp_data_hooks_v1* dataHooks() const { return need(type_->data_hooks, "data-hooks provider"); }
+  const epp_data_hooks_v1* dataHooks() const {
+    return need(type_->data_hooks, "data-hooks provider");
+  }
   template <class Table, class Fn>
   static Fn hook(const Table* t, Fn Table::*member) {
     Fn fn = t->*member;
@@ -254,8 +267,11 @@ class FakeInstance {
   struct Results {
     explicit Results(const std::vector<FakeProfileResult>& in) {
       for (const auto& r : in) {
-        views.push_back({sizeof(epp_profile_result), r.ok, {r.name.data(), r.name.size()},
-                         r.targets.data(), r.targets.size()});
+        views.push_back({sizeof(epp_profile_result),
+                         r.ok,
+                         {r.name.data(), r.name.size()},
+                         r.targets.data(),
+                         r.targets.size()});
       }
       for (const auto& v : views) pointers.push_back(&v);
     }
@@ -265,9 +281,17 @@ class FakeInstance {
 
   struct ResponseView {
     explicit ResponseView(const FakeResponse& r) {
-      for (const auto& [k, v] : r.headers) headers.push_back({{k.data(), k.size()}, {v.data(), v.size()}});
-      view = {sizeof(epp_response_view), r.status, headers.data(), headers.size(), r.endpoint,
-              r.stream, r.usage, 0, 0};
+      for (const auto& [k, v] : r.headers)
+        headers.push_back({{k.data(), k.size()}, {v.data(), v.size()}});
+      view = {sizeof(epp_response_view),
+              r.status,
+              headers.data(),
+              headers.size(),
+              r.endpoint,
+              r.stream,
+              r.usage,
+              0,
+              0};
     }
     std::vector<epp_kv> headers;
     epp_response_view view{};
@@ -297,9 +321,11 @@ inline std::unique_ptr<FakeInstance> FakeHost::create(const epp_plugin_descripto
   rec->name = name.empty() ? std::string(type) : name;
   auto tree = buildTree(params, "params");
   fake_detail::ErrorSink error;
-  epp_create_args args{sizeof args, reinterpret_cast<epp_instance_host_ptr>(rec.get()),
+  epp_create_args args{sizeof args,
+                       reinterpret_cast<epp_instance_host_ptr>(rec.get()),
                        {rec->type.data(), rec->type.size()},
-                       {rec->name.data(), rec->name.size()}, handle(tree.get())};
+                       {rec->name.data(), rec->name.size()},
+                       handle(tree.get())};
   epp_instance_plugin_ptr self = t->create(&args, reinterpret_cast<epp_error_host_ptr>(&error));
   if (self == nullptr) {
     lastError_ = error.message.empty() ? "create returned NULL" : error.message;

@@ -91,8 +91,8 @@ class FakeRequest {
     std::vector<uint64_t> out;
     size_t blockChars = static_cast<size_t>(blockSizeTokens) * 4;
     uint64_t prev = fnv(spec_.targetModel, 1469598103934665603ull);
-    for (size_t off = 0; blockChars > 0 && off + blockChars <= spec_.prompt.size() &&
-                         out.size() < maxBlocks;
+    for (size_t off = 0;
+         blockChars > 0 && off + blockChars <= spec_.prompt.size() && out.size() < maxBlocks;
          off += blockChars) {
       prev = fnv(std::string_view(spec_.prompt).substr(off, blockChars), prev);
       out.push_back(prev);

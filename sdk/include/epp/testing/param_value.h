@@ -21,9 +21,9 @@ class ParamValue {
  public:
   enum class Kind { kNull, kScalar, kList, kMap };
 
-  ParamValue() = default;  // null
-  ParamValue(const char* s) : kind_(Kind::kScalar), text_(s) {}            // NOLINT
-  ParamValue(std::string s) : kind_(Kind::kScalar), text_(std::move(s)) {}  // NOLINT
+  ParamValue() = default;                                                    // null
+  ParamValue(const char* s) : kind_(Kind::kScalar), text_(s) {}              // NOLINT
+  ParamValue(std::string s) : kind_(Kind::kScalar), text_(std::move(s)) {}   // NOLINT
   ParamValue(bool b) : kind_(Kind::kScalar), text_(b ? "true" : "false") {}  // NOLINT
   ParamValue(int v) : kind_(Kind::kScalar), text_(std::to_string(v)) {}      // NOLINT
   ParamValue(int64_t v) : kind_(Kind::kScalar), text_(std::to_string(v)) {}  // NOLINT

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs every build and test dependency of eppd from Debian 12 packages. Idempotent:
+# does nothing when all are present. Uses sudo when not root.
+set -euo pipefail
+packages=(
+  g++ cmake ninja-build ccache pkg-config git
+  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
+  libboost-dev libboost-filesystem-dev libboost-system-dev
+  libyaml-cpp-dev libspdlog-dev libfmt-dev prometheus-cpp-dev
+  libsimdjson-dev libxxhash-dev libssl-dev nlohmann-json3-dev libcli11-dev
+  cppzmq-dev libzmq3-dev libmsgpack-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+echo "install-deps: installing ${missing[*]}"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
