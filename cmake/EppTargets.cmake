@@ -46,6 +46,8 @@ const epp_plugin_descriptor* ${ARG_ENTRY}(const epp_entry_args* args);
 EPP_PLUGIN_EXPORT(${ARG_ENTRY})
 ")
   add_library(${target} MODULE ${ARG_SOURCES} "${export_cc}")
+  # Sources include their own headers as "plugins/<kind>/<name>/x.h", like every eppd target.
+  target_include_directories(${target} PRIVATE "${PROJECT_SOURCE_DIR}")
   target_link_libraries(${target} PRIVATE eppsdk::sdk ${ARG_DEPS})
   epp_target_warnings(${target})
   eppsdk_plugin_options(${target})

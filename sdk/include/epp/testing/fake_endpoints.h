@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <initializer_list>
 #include <memory>
 #include <string>
 #include <utility>
@@ -46,6 +47,9 @@ struct FakeEndpoint {
 class EndpointSet {
  public:
   EndpointSet() = default;
+  EndpointSet(std::initializer_list<FakeEndpoint> endpoints) {
+    for (const auto& e : endpoints) add(e);
+  }
   explicit EndpointSet(std::vector<FakeEndpoint> endpoints) {
     for (auto& e : endpoints) add(std::move(e));
   }

@@ -272,14 +272,14 @@ class FakeHost {
   }
   static epp_status paramDuration(epp_param_host_ptr p, int64_t* out) {
     const std::string* s = scalar(p);
-    auto v = s ? cpp::parseDurationNs(*s) : std::nullopt;
+    cpp::UnitValue v = s ? cpp::parseDurationNs(*s) : cpp::UnitValue{0, cpp::UnitError::kInvalid};
     if (!v) return EPP_ERR_INVALID_ARGUMENT;
     *out = *v;
     return EPP_OK;
   }
   static epp_status paramBytes(epp_param_host_ptr p, int64_t* out) {
     const std::string* s = scalar(p);
-    auto v = s ? cpp::parseBytes(*s) : std::nullopt;
+    cpp::UnitValue v = s ? cpp::parseBytes(*s) : cpp::UnitValue{0, cpp::UnitError::kInvalid};
     if (!v) return EPP_ERR_INVALID_ARGUMENT;
     *out = *v;
     return EPP_OK;
