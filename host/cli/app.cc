@@ -5,10 +5,12 @@
 
 #include <iostream>
 #include <string>
+#include <vector>
 
 #include "epp/abi.h"
 #include "host/cli/paths.h"
 #include "host/cli/plugins_command.h"
+#include "host/cli/serve_command.h"
 #include "host/common/logging.h"
 
 #ifndef EPP_VERSION
@@ -16,24 +18,30 @@
 #endif
 
 namespace epp::cli {
-namespace {
-
-int notYetImplemented(const char* command) {
-  std::cerr << fmt::format("eppd {}: not yet implemented (arrives with the request-path issue)\n",
-                           command);
-  return 2;
-}
-
-}  // namespace
-
 int run(int argc, char** argv) {
+  // `serve` is the default command: `eppd` and `eppd --config f.yaml` serve.
+  std::vector<char*> args(argv, argv + argc);
+  static char serveWord[] = "serve";
+  bool named = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    named = named || a == "serve" || a == "validate" || a == "plugins" || a == "version" ||
+            a == "--help" || a == "-h";
+  }
+  if (!named) args.insert(args.begin() + 1, serveWord);
+  argc = static_cast<int>(args.size());
+  argv = args.data();
+
   CLI::App app{"eppd: an Endpoint Picker for LLM inference gateways", "eppd"};
-  app.require_subcommand(1);
+  app.require_subcommand(0, 1);
   // Global options (--log-level) may follow the command too.
   app.fallthrough();
   int exit_code = 0;
 
   std::string log_level;
+  std::string log_format;
+  app.add_option("--log-format", log_format,
+                 "json or text (default: json for serve, text for the tool commands)");
   app.add_option("--log-level", log_level,
                  "trace, debug, info, warn, error, critical or off (default: info for serve, "
                  "warn for the tool commands, whose output is their answer)");
@@ -69,12 +77,29 @@ int run(int argc, char** argv) {
     std::cout << fmt::format("eppd {} (plugin ABI {}.{})\n", EPP_VERSION, EPP_ABI_MAJOR,
                              EPP_ABI_MINOR);
   });
-  app.add_subcommand("serve", "Run the endpoint picker")->callback([&] {
-    exit_code = notYetImplemented("serve");
-  });
-  app.add_subcommand("validate", "Check a config file without serving")->callback([&] {
-    exit_code = notYetImplemented("validate");
-  });
+  ServeCommandOptions serve_options;
+  CLI::App* serve = app.add_subcommand("serve", "Run the endpoint picker (the default command)");
+  addLoadOptions(*serve, serve_options, false);
+  auto& so = serve_options.serve;
+  serve->add_option("--extproc-port", so.extprocPort, "ext_proc gRPC port (default 9002; 0: any)");
+  serve->add_option("--health-port", so.healthPort, "gRPC health port (default 9003; 0: any)");
+  serve->add_option("--metrics-port", so.metricsPort, "Prometheus /metrics port (default 9090)");
+  serve->add_option("--admin-port", so.adminPort, "Admin HTTP port (default 9091; 0: any)");
+  serve->add_option("--admin-address", so.adminAddress, "Admin bind address (default 127.0.0.1)");
+  serve->add_option("--ready-file", so.readyFile,
+                    "Write the bound ports as JSON here once serving");
+  serve->add_option("--drain-seconds", so.drainSeconds, "Drain time on SIGTERM")
+      ->capture_default_str();
+  serve->callback([&] { exit_code = serveCommand(serve_options); });
+
+  ServeCommandOptions validate_options;
+  std::vector<std::string> validate_files;
+  CLI::App* validate =
+      app.add_subcommand("validate", "Check config files as serve would, without serving");
+  validate->add_option("files", validate_files, "EndpointPickerConfig files")->required();
+  addLoadOptions(*validate, validate_options, true);
+  validate->callback(
+      [&] { exit_code = validateCommand(validate_options, validate_files, std::cout, std::cerr); });
 
   // Applied before any subcommand callback runs, so plugin entry points log at this level.
   app.parse_complete_callback([&] {
@@ -82,6 +107,10 @@ int run(int argc, char** argv) {
     auto level = common::parseLogLevel(log_level);
     if (!level) throw CLI::ValidationError("--log-level", level.error());
     common::logger()->set_level(*level);
+    if (log_format.empty()) log_format = app.got_subcommand("serve") ? "json" : "text";
+    auto format = common::parseLogFormat(log_format);
+    if (!format) throw CLI::ValidationError("--log-format", format.error());
+    common::setLogFormat(*format);
   });
 
   try {

@@ -134,22 +134,42 @@ TEST_F(CliTest, InspectOfABadFileFails) {
   EXPECT_EQ(run.out, "");
 }
 
-TEST_F(CliTest, VersionAndUnimplementedCommands) {
+TEST_F(CliTest, VersionAndLogLevel) {
   Outcome version = eppd("version");
   EXPECT_EQ(version.exit_code, 0);
   EXPECT_THAT(version.out, ::testing::MatchesRegex("eppd [0-9]+\\.[0-9]+\\.[0-9]+ \\(plugin ABI "
                                                    "1\\.0\\)\n"));
-  Outcome serve = eppd("serve");
-  EXPECT_EQ(serve.exit_code, 2);
-  EXPECT_EQ(serve.err, "eppd serve: not yet implemented (arrives with the request-path issue)\n");
-  Outcome validate = eppd("validate");
-  EXPECT_EQ(validate.exit_code, 2);
-  EXPECT_THAT(validate.err, HasSubstr("eppd validate: not yet implemented"));
-  Outcome nothing = eppd("");
-  EXPECT_NE(nothing.exit_code, 0);
   Outcome bad_level = eppd("--log-level loud version");
   EXPECT_NE(bad_level.exit_code, 0);
   EXPECT_THAT(bad_level.err, HasSubstr("unknown log level 'loud'"));
+}
+
+TEST_F(CliTest, ValidateAcceptsAGoodConfigAndExplainsABadOne) {
+  testing_abi::writeFile(dir_ / "good.yaml",
+                         "apiVersion: inference.networking.x-k8s.io/v1alpha1\n"
+                         "kind: EndpointPickerConfig\n"
+                         "plugins:\n"
+                         "- type: test-scorer\n"
+                         "  parameters: {value: 3}\n");
+  testing_abi::writeFile(dir_ / "bad.yaml",
+                         "apiVersion: inference.networking.x-k8s.io/v1alpha1\n"
+                         "kind: EndpointPickerConfig\n"
+                         "plugins:\n"
+                         "- type: test-scorer\n"
+                         "  parameters: {valu: 3}\n");
+  testing_abi::copyPlugin(TP_SCORER_V1, dir_ / "plugins/scorer.so");
+  std::string common = " --plugin-cache " + (dir_ / "cache").string() + " --plugin-dir " +
+                       (dir_ / "plugins").string();
+  Outcome good = eppd("validate " + (dir_ / "good.yaml").string() + common);
+  EXPECT_EQ(good.exit_code, 0) << good.err;
+  EXPECT_THAT(good.out, HasSubstr("good.yaml: ok"));
+  Outcome bad = eppd("validate " + (dir_ / "bad.yaml").string() + common);
+  EXPECT_EQ(bad.exit_code, 1);
+  // The plugin's own message, at the parameter's line and column.
+  EXPECT_THAT(bad.err, HasSubstr("bad.yaml:5:"));
+  EXPECT_THAT(bad.err, HasSubstr("valu"));
+  Outcome missing = eppd("validate");
+  EXPECT_NE(missing.exit_code, 0);
 }
 
 }  // namespace

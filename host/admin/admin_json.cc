@@ -1,0 +1,258 @@
+#include "host/admin/admin_json.h"
+
+#include <ctime>
+
+#include "host/loader/kinds.h"
+
+namespace epp::admin {
+namespace {
+
+using nlohmann::json;
+
+std::string rfc3339(int64_t wallMs) {
+  std::time_t secs = static_cast<std::time_t>(wallMs / 1000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[40];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  char out[48];
+  std::snprintf(out, sizeof out, "%s.%03dZ", buf, static_cast<int>(wallMs % 1000));
+  return out;
+}
+
+const char* healthName(epp_health h) {
+  switch (h) {
+    case EPP_HEALTH_HEALTHY:
+      return "healthy";
+    case EPP_HEALTH_UNHEALTHY:
+      return "unhealthy";
+    case EPP_HEALTH_NOT_READY:
+      return "not-ready";
+    default:
+      return "unknown";
+  }
+}
+
+}  // namespace
+
+json configJson(const runtime::ConfigSnapshot& c) {
+  json profiles = json::array();
+  for (const auto& p : c.scheduler.profiles) {
+    json scorers = json::array();
+    for (const auto& s : p.scorers)
+      scorers.push_back({{"plugin", s.plugin->name()}, {"weight", s.weight}});
+    json filters = json::array();
+    for (const auto* f : p.filters) filters.push_back(f->name());
+    json tree = json::array();
+    for (const auto& n : p.tree) {
+      tree.push_back({{"name", n.name},
+                      {"filter", n.filter ? n.filter->name() : ""},
+                      {"predicate", n.predicate.has_value()},
+                      {"onSuccess", n.onSuccess >= 0 ? p.tree[n.onSuccess].name : ""},
+                      {"onFailure", n.onFailure >= 0 ? p.tree[n.onFailure].name : ""}});
+    }
+    profiles.push_back({{"name", p.name},
+                        {"filters", filters},
+                        {"decisionTree", tree},
+                        {"scorers", scorers},
+                        {"picker", p.picker ? p.picker->name() : ""}});
+  }
+  return {{"generation", c.generation},
+          {"hash", c.config.sha256},
+          {"source", c.config.source},
+          {"loadedAt", rfc3339(c.loadedAtWallMs)},
+          {"apiVersion", c.config.apiVersion},
+          {"profileHandler", c.scheduler.profileHandler ? c.scheduler.profileHandler->name() : ""},
+          {"profiles", profiles},
+          {"plugins", c.instances.size()}};
+}
+
+json pluginsJson(const runtime::ConfigSnapshot& c, const loader::PluginRegistry& registry) {
+  json libraries = json::array();
+  for (const auto& lib : registry.libraries()) {
+    json types = json::array();
+    for (const auto* t : lib->types()) types.push_back(t->type_name);
+    libraries.push_back({{"name", lib->name()},
+                         {"version", lib->version()},
+                         {"file", lib->sourcePath().string()},
+                         {"cachedPath", lib->cachedPath().string()},
+                         {"sha256", lib->sha256()},
+                         {"types", types}});
+  }
+  json instances = json::array();
+  for (const auto& i : c.instances) {
+    instances.push_back({{"name", i->name()},
+                         {"type", i->typeName()},
+                         {"kinds", loader::joinKinds(i->type().kinds)},
+                         {"library", i->library()->name()},
+                         {"version", i->library()->version()},
+                         {"sha256", i->library()->sha256()}});
+  }
+  json errors = json::array();
+  for (const auto& e : registry.errors())
+    errors.push_back({{"file", e.file.string()}, {"error", e.message}});
+  return {{"libraries", libraries}, {"instances", instances}, {"errors", errors}};
+}
+
+json endpointsJson(const datalayer::EndpointSnapshot& eps, int64_t nowNs) {
+  json list = json::array();
+  size_t available = 0;
+  for (size_t i = 0; i < eps.size(); ++i) {
+    const auto& s = eps.state(i);
+    const epp_endpoint_view* v = eps.view(i);
+    bool ok = s.health == EPP_HEALTH_HEALTHY || s.health == EPP_HEALTH_UNKNOWN;
+    available += ok ? 1 : 0;
+    json metrics = nullptr;
+    if (s.hasMetrics) {
+      metrics = {{"waiting", s.waiting},
+                 {"running", s.running},
+                 {"kvCacheUsage", s.kvCacheUsage},
+                 {"activeLoras", s.activeLoras},
+                 {"waitingLoras", s.waitingLoras},
+                 {"maxLoras", s.maxLoras},
+                 {"cacheBlockSize", s.cacheBlockSize},
+                 {"cacheNumBlocks", s.cacheNumBlocks},
+                 {"ageMs", (nowNs - s.metricsUpdatedNs) / 1'000'000},
+                 {"stale", s.stale}};
+    }
+    list.push_back({{"endpoint", s.hostPort()},
+                    {"id", std::to_string(v->id)},
+                    {"address", s.address},
+                    {"port", s.port},
+                    {"name", s.name},
+                    {"engine", s.engine},
+                    {"role", s.role},
+                    {"pool", s.pool},
+                    {"labels", s.labels},
+                    {"source", s.source},
+                    {"health", healthName(s.health)},
+                    {"inflight", eps.inflight(i)},
+                    {"metrics", metrics}});
+  }
+  json details = json::array();
+  for (const auto& e : list)
+    details.push_back({{"endpoint", e["endpoint"]}, {"health", e["health"]}});
+  return {{"version", eps.version()},
+          {"endpoints", list},
+          {"pool",
+           {{"status", available > 0 ? "SERVING" : "NOT_SERVING"},
+            {"available_backends", available},
+            {"total_backends", eps.size()},
+            {"details", details}}}};
+}
+
+json decisionJson(const runtime::DecisionRecord& r) {
+  json profiles = json::array();
+  for (const auto& p : r.profiles) {
+    json steps = json::array();
+    for (const auto& s : p.steps) {
+      steps.push_back({{"step", s.step},
+                       {"plugin", s.plugin},
+                       {"kind", s.kind},
+                       {"result", s.result},
+                       {"candidates", s.candidates},
+                       {"durationUs", static_cast<double>(s.durationNs) / 1e3}});
+    }
+    json scorers = json::array();
+    for (const auto& s : p.scorers) {
+      json perEndpoint = json::object();
+      for (size_t i = 0; i < s.raw.size() && i < p.candidates.size(); ++i) {
+        perEndpoint[p.candidates[i]] = {{"raw", s.raw[i]}, {"weighted", s.raw[i] * s.weight}};
+      }
+      scorers.push_back({{"plugin", s.plugin},
+                         {"weight", s.weight},
+                         {"scores", perEndpoint},
+                         {"durationUs", static_cast<double>(s.durationNs) / 1e3}});
+    }
+    json totals = json::object();
+    for (size_t i = 0; i < p.totals.size() && i < p.candidates.size(); ++i) {
+      totals[p.candidates[i]] = p.totals[i];
+    }
+    profiles.push_back({{"profile", p.profile},
+                        {"ok", p.ok},
+                        {"error", p.error},
+                        {"steps", steps},
+                        {"candidates", p.candidates},
+                        {"scorers", scorers},
+                        {"totals", totals},
+                        {"picker", p.picker},
+                        {"picked", p.picked},
+                        {"pickerDurationUs", static_cast<double>(p.pickerNs) / 1e3}});
+  }
+  json faults = json::array();
+  for (const auto& f : r.faults) {
+    faults.push_back(
+        {{"plugin", f.plugin}, {"extensionPoint", f.extensionPoint}, {"message", f.message}});
+  }
+  json out = {{"requestId", r.requestId},
+              {"model", r.model},
+              {"targetModel", r.targetModel},
+              {"time", rfc3339(r.wallMs)},
+              {"configGeneration", r.configGeneration},
+              {"status", r.httpStatus == 0 ? 200 : r.httpStatus},
+              {"routed", r.httpStatus == 0},
+              {"profile", r.primaryProfile},
+              {"pick", r.picks.empty() ? "" : r.picks.front()},
+              {"fallbacks", r.picks.size() > 1
+                                ? json(std::vector<std::string>(r.picks.begin() + 1, r.picks.end()))
+                                : json::array()},
+              {"profiles", profiles},
+              {"faults", faults},
+              {"schedulingUs", static_cast<double>(r.schedulingNs) / 1e3}};
+  if (!r.error.empty()) out["error"] = r.error;
+  return out;
+}
+
+common::Status applyEndpointState(const json& body, std::vector<datalayer::EndpointState>& states,
+                                  int64_t nowNs) {
+  if (!body.is_object() || !body.contains("endpoint") || !body["endpoint"].is_string()) {
+    return common::Error{"body must be a JSON object with \"endpoint\": \"ip:port\""};
+  }
+  std::string target = body["endpoint"];
+  for (auto& s : states) {
+    if (s.hostPort() != target) continue;
+    try {
+      for (const auto& [key, value] : body.items()) {
+        if (key == "endpoint") continue;
+        if (key == "waiting")
+          s.waiting = value.get<int64_t>();
+        else if (key == "running")
+          s.running = value.get<int64_t>();
+        else if (key == "kvCacheUsage")
+          s.kvCacheUsage = value.get<double>();
+        else if (key == "activeLoras")
+          s.activeLoras = value.get<std::vector<std::string>>();
+        else if (key == "waitingLoras")
+          s.waitingLoras = value.get<std::vector<std::string>>();
+        else if (key == "maxLoras")
+          s.maxLoras = value.get<int64_t>();
+        else if (key == "cacheBlockSize")
+          s.cacheBlockSize = value.get<int64_t>();
+        else if (key == "cacheNumBlocks")
+          s.cacheNumBlocks = value.get<int64_t>();
+        else if (key == "health") {
+          std::string h = value.get<std::string>();
+          if (h == "healthy")
+            s.health = EPP_HEALTH_HEALTHY;
+          else if (h == "unhealthy")
+            s.health = EPP_HEALTH_UNHEALTHY;
+          else if (h == "not-ready")
+            s.health = EPP_HEALTH_NOT_READY;
+          else
+            return common::Error{"health must be healthy, unhealthy or not-ready"};
+        } else {
+          return common::Error{"unknown field \"" + key + "\""};
+        }
+      }
+    } catch (const json::exception& e) {
+      return common::Error{std::string("wrong type: ") + e.what()};
+    }
+    s.hasMetrics = true;
+    s.stale = false;
+    s.metricsUpdatedNs = nowNs;
+    return {};
+  }
+  return common::Error{"no endpoint " + target};
+}
+
+}  // namespace epp::admin

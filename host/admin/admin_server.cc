@@ -1,0 +1,134 @@
+#include "host/admin/admin_server.h"
+
+#include <CivetServer.h>
+
+#include <cstdlib>
+
+#include "host/admin/admin_json.h"
+#include "host/common/clock.h"
+#include "host/common/logging.h"
+
+namespace epp::admin {
+namespace {
+
+using nlohmann::json;
+
+void reply(mg_connection* conn, int status, const json& body) {
+  std::string text = body.dump(2) + "\n";
+  mg_printf(conn,
+            "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n"
+            "Cache-Control: no-store\r\nConnection: close\r\n\r\n",
+            status, mg_get_response_code_text(conn, status), text.size());
+  mg_write(conn, text.data(), text.size());
+}
+
+// One GET endpoint rendering a JSON document.
+class JsonGet : public CivetHandler {
+ public:
+  explicit JsonGet(std::function<json(mg_connection*)> render) : render_(std::move(render)) {}
+  bool handleGet(CivetServer*, mg_connection* conn) override {
+    try {
+      reply(conn, 200, render_(conn));
+    } catch (const std::exception& e) {
+      reply(conn, 500, {{"error", e.what()}});
+    }
+    return true;
+  }
+
+ private:
+  std::function<json(mg_connection*)> render_;
+};
+
+class EndpointStatePost : public CivetHandler {
+ public:
+  explicit EndpointStatePost(datalayer::EndpointStore& store) : store_(store) {}
+  bool handlePost(CivetServer*, mg_connection* conn) override {
+    constexpr size_t kMaxBody = 1 << 20;
+    std::string body;
+    char buf[8192];
+    int n = 0;
+    while ((n = mg_read(conn, buf, sizeof buf)) > 0 && body.size() < kMaxBody) body.append(buf, n);
+    json doc = json::parse(body, nullptr, false);
+    if (doc.is_discarded()) {
+      reply(conn, 400, {{"error", "body is not valid JSON"}});
+      return true;
+    }
+    common::Status status = common::Error{""};
+    int64_t now = common::monotonicNowNs();
+    store_.update([&](std::vector<datalayer::EndpointState>& states) {
+      status = applyEndpointState(doc, states, now);
+      return status.ok();
+    });
+    if (!status) {
+      reply(conn, 400, {{"error", status.error()}});
+    } else {
+      reply(conn, 200, {{"ok", true}});
+    }
+    return true;
+  }
+
+ private:
+  datalayer::EndpointStore& store_;
+};
+
+size_t queryCount(mg_connection* conn, size_t fallback) {
+  const mg_request_info* info = mg_get_request_info(conn);
+  char value[32];
+  if (info->query_string != nullptr &&
+      mg_get_var(info->query_string, std::strlen(info->query_string), "n", value, sizeof value) >
+          0) {
+    long n = std::strtol(value, nullptr, 10);
+    if (n > 0) return static_cast<size_t>(n);
+  }
+  return fallback;
+}
+
+}  // namespace
+
+struct AdminServer::Handlers {
+  std::unique_ptr<JsonGet> config, plugins, endpoints, decisions;
+  std::unique_ptr<EndpointStatePost> endpointState;
+};
+
+AdminServer::~AdminServer() {
+  server_.reset();  // stops the worker threads before the handlers go
+}
+
+common::Result<std::unique_ptr<AdminServer>> AdminServer::start(const std::string& address,
+                                                                int port, AdminSources src) {
+  std::unique_ptr<AdminServer> admin(new AdminServer());
+  std::string listen = (address.find(':') != std::string::npos ? "[" + address + "]" : address) +
+                       ":" + std::to_string(port);
+  const char* options[] = {"listening_ports", listen.c_str(), "num_threads", "2", nullptr};
+  try {
+    admin->server_ = std::make_unique<CivetServer>(options);
+  } catch (const CivetException& e) {
+    return common::Error{"admin: cannot listen on " + listen + ": " + e.what()};
+  }
+  auto ports = admin->server_->getListeningPorts();
+  admin->port_ = ports.empty() ? port : ports.front();
+
+  auto h = std::make_unique<Handlers>();
+  h->config =
+      std::make_unique<JsonGet>([src](mg_connection*) { return configJson(*src.config()); });
+  h->plugins = std::make_unique<JsonGet>(
+      [src](mg_connection*) { return pluginsJson(*src.config(), *src.registry); });
+  h->endpoints = std::make_unique<JsonGet>([src](mg_connection*) {
+    return endpointsJson(*src.endpoints->current(), common::monotonicNowNs());
+  });
+  h->decisions = std::make_unique<JsonGet>([src](mg_connection* conn) {
+    json out = json::array();
+    for (const auto& r : src.decisions->last(queryCount(conn, 20))) out.push_back(decisionJson(r));
+    return json{{"decisions", out}};
+  });
+  h->endpointState = std::make_unique<EndpointStatePost>(*src.endpoints);
+  admin->server_->addHandler("/config", h->config.get());
+  admin->server_->addHandler("/plugins", h->plugins.get());
+  admin->server_->addHandler("/endpoints$", h->endpoints.get());
+  admin->server_->addHandler("/endpoints/state", h->endpointState.get());
+  admin->server_->addHandler("/decisions", h->decisions.get());
+  admin->handlers_ = std::move(h);
+  return admin;
+}
+
+}  // namespace epp::admin

@@ -1,0 +1,50 @@
+// File: host/admin/admin_server.h
+//
+// eppd's admin HTTP view (JSON; localhost by default):
+//   GET  /config           generation, hash, source, loadedAt, profiles, plugins
+//   GET  /plugins          loaded libraries and configured instances
+//   GET  /endpoints        every endpoint with state, age, health, source; a pool summary
+//   GET  /decisions?n=N    the last N decisions, explained
+//   POST /endpoints/state  set an endpoint's metrics by hand (until the data layer scrapes
+//                          them; also what tests use): {"endpoint": "ip:port", "waiting": 3,
+//                          "running": 1, "kvCacheUsage": 0.4, "activeLoras": [...], ...}
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "host/common/result.h"
+#include "host/datalayer/endpoint_snapshot.h"
+#include "host/loader/plugin_registry.h"
+#include "host/runtime/config_snapshot.h"
+#include "host/runtime/decision_log.h"
+
+class CivetServer;
+
+namespace epp::admin {
+
+struct AdminSources {
+  std::function<runtime::ConfigSnapshotPtr()> config;
+  const loader::PluginRegistry* registry = nullptr;
+  datalayer::EndpointStore* endpoints = nullptr;
+  runtime::DecisionLog* decisions = nullptr;
+};
+
+class AdminServer {
+ public:
+  // Binds "address:port" (port 0 picks a free port).
+  static common::Result<std::unique_ptr<AdminServer>> start(const std::string& address, int port,
+                                                            AdminSources sources);
+  ~AdminServer();
+  int port() const { return port_; }
+
+ private:
+  AdminServer() = default;
+  struct Handlers;
+  std::unique_ptr<CivetServer> server_;
+  std::unique_ptr<Handlers> handlers_;
+  int port_ = 0;
+};
+
+}  // namespace epp::admin

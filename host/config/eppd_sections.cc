@@ -1,0 +1,197 @@
+// eppd's own sections: pluginDirs, pluginPins, endpoints, routing, server.
+#include <arpa/inet.h>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <limits>
+#include <unordered_map>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+#include "host/config/sections.h"
+
+namespace epp::config::sections {
+namespace {
+
+inline constexpr std::string_view kRoleLabel = "llm-d.ai/role";
+
+bool isIpv4(const std::string& text) {
+  in_addr addr{};
+  return ::inet_pton(AF_INET, text.c_str(), &addr) == 1;
+}
+
+bool isIpv6(const std::string& text) {
+  in6_addr addr{};
+  return ::inet_pton(AF_INET6, text.c_str(), &addr) == 1;
+}
+
+// Reports what is wrong with `text` as an IP literal, or returns true.
+bool checkIpLiteral(Diagnostics& diag, const Field& field, const std::string& text) {
+  if (isIpv4(text) || isIpv6(text)) return true;
+  std::string hint;
+  if (text.size() > 2 && text.front() == '[' && text.back() == ']') {
+    hint = "; write IPv6 addresses without brackets";
+  } else {
+    hint = "; host names are not resolved here";
+  }
+  diag.error(field.where,
+             fmt::format("{}: '{}' is not an IPv4 or IPv6 address{}", field.name(), text, hint));
+  return false;
+}
+
+std::optional<EndpointSpec> readEndpoint(Diagnostics& diag, const Field& item) {
+  MapReader map(diag, item, {"address", "port", "name", "engine", "role", "pool", "labels"});
+  if (!map.isMap()) return std::nullopt;
+  EndpointSpec endpoint;
+  endpoint.where = item.where;
+  bool ok = true;
+  if (auto f = map.required("address")) {
+    auto text = readString(diag, *f);
+    ok = text && checkIpLiteral(diag, *f, *text) && ok;
+    if (text) endpoint.address = *text;
+    endpoint.where = f->where;
+  } else {
+    ok = false;
+  }
+  if (auto f = map.required("port")) {
+    auto port = readInt(diag, *f, 1, 65535);
+    ok = port.has_value() && ok;
+    if (port) endpoint.port = static_cast<uint32_t>(*port);
+  } else {
+    ok = false;
+  }
+  if (!ok) return std::nullopt;
+  endpoint.name = isIpv6(endpoint.address) ? fmt::format("[{}]:{}", endpoint.address, endpoint.port)
+                                           : fmt::format("{}:{}", endpoint.address, endpoint.port);
+  if (auto f = map.get("name")) {
+    if (auto text = readString(diag, *f)) endpoint.name = *text;
+  }
+  if (auto f = map.get("engine")) {
+    if (auto text = readString(diag, *f)) endpoint.engine = *text;
+  }
+  if (auto f = map.get("pool")) {
+    if (auto text = readString(diag, *f)) endpoint.pool = *text;
+  }
+  if (auto f = map.get("labels")) {
+    for (auto& [key, value] : readStringMap(diag, *f)) endpoint.labels[key] = value;
+  }
+  auto label = endpoint.labels.find(std::string(kRoleLabel));
+  if (auto f = map.get("role")) {
+    if (auto text = readString(diag, *f)) {
+      endpoint.role = *text;
+      if (label == endpoint.labels.end()) {
+        endpoint.labels[std::string(kRoleLabel)] = *text;
+      } else if (label->second != *text) {
+        diag.error(f->where, fmt::format("{}: role '{}' contradicts label {}: '{}'", f->name(),
+                                         *text, kRoleLabel, label->second));
+      }
+    }
+  } else if (label != endpoint.labels.end()) {
+    endpoint.role = label->second;
+  }
+  return endpoint;
+}
+
+}  // namespace
+
+void parsePluginDirs(Diagnostics& diag, const Field& field, PickerConfig& config) {
+  config.pluginDirs = readStringList(diag, field);
+}
+
+void parsePluginPins(Diagnostics& diag, const Field& field, PickerConfig& config) {
+  for (const MapEntry& entry : readMap(diag, field, /*nullIsEmpty=*/true)) {
+    if (entry.key.empty()) {
+      diag.error(entry.keyWhere, field.name() + ": plugin type must not be empty");
+      continue;
+    }
+    if (auto library = readString(diag, entry.value)) config.pluginPins[entry.key] = *library;
+  }
+}
+
+void parseEndpoints(Diagnostics& diag, const Field& field, PickerConfig& config) {
+  std::unordered_map<std::string, int> byAddress;  // "address port" -> line
+  std::unordered_map<std::string, int> byName;
+  for (const Field& item : readList(diag, field, /*nullIsEmpty=*/true)) {
+    auto endpoint = readEndpoint(diag, item);
+    if (!endpoint) continue;
+    std::string key = fmt::format("{} {}", endpoint->address, endpoint->port);
+    if (auto it = byAddress.find(key); it != byAddress.end()) {
+      diag.error(endpoint->where,
+                 fmt::format("{}: endpoint {}:{} is listed twice (first at line {})", item.name(),
+                             endpoint->address, endpoint->port, it->second));
+      continue;
+    }
+    if (auto it = byName.find(endpoint->name); it != byName.end()) {
+      diag.error(endpoint->where,
+                 fmt::format("{}: endpoint name '{}' is used twice (first at line {})", item.name(),
+                             endpoint->name, it->second));
+      continue;
+    }
+    byAddress.emplace(key, endpoint->where.line);
+    byName.emplace(endpoint->name, endpoint->where.line);
+    config.endpoints.push_back(std::move(*endpoint));
+  }
+}
+
+void parseRouting(Diagnostics& diag, const Field& field, PickerConfig& config) {
+  MapReader routing(diag, field, {"models"}, /*nullIsEmpty=*/true);
+  if (auto models = routing.get("models")) {
+    std::unordered_set<std::string> seen;
+    for (const Field& item : readList(diag, *models, /*nullIsEmpty=*/true)) {
+      auto model = readString(diag, item);
+      if (!model) continue;
+      auto& list = config.routing.models;
+      if (!seen.insert(*model).second) {
+        diag.error(item.where, fmt::format("{}: model '{}' is listed twice", item.name(), *model));
+        continue;
+      }
+      list.push_back(*model);
+    }
+  }
+}
+
+void parseServer(Diagnostics& diag, const Field& field, PickerConfig& config) {
+  MapReader server(diag, field,
+                   {"extprocPort", "healthPort", "metricsPort", "adminPort", "adminAddress",
+                    "metricsAddress", "decisionHistory"},
+                   /*nullIsEmpty=*/true);
+  ServerSpec& spec = config.server;
+  const std::array<std::pair<std::string_view, int*>, 4> ports = {{
+      {"extprocPort", &spec.extprocPort},
+      {"healthPort", &spec.healthPort},
+      {"metricsPort", &spec.metricsPort},
+      {"adminPort", &spec.adminPort},
+  }};
+  for (const auto& [key, target] : ports) {
+    if (auto f = server.get(key)) {
+      if (auto port = readInt(diag, *f, 0, 65535)) *target = static_cast<int>(*port);
+    }
+  }
+  // Two listeners on one port cannot both start; 0 asks for a free port each time.
+  for (size_t i = 0; i < ports.size(); ++i) {
+    for (size_t j = 0; j < i; ++j) {
+      if (*ports[i].second == 0 || *ports[i].second != *ports[j].second) continue;
+      auto f = server.get(ports[i].first);
+      if (!f) f = server.get(ports[j].first);
+      diag.error(f ? f->where : field.where,
+                 fmt::format("server: {} and {} are both {}", ports[j].first, ports[i].first,
+                             *ports[i].second));
+    }
+  }
+  for (auto [key, target] :
+       {std::pair<std::string_view, std::string*>{"adminAddress", &spec.adminAddress},
+        {"metricsAddress", &spec.metricsAddress}}) {
+    if (auto f = server.get(key)) {
+      auto text = readString(diag, *f);
+      if (text && checkIpLiteral(diag, *f, *text)) *target = *text;
+    }
+  }
+  if (auto f = server.get("decisionHistory")) {
+    if (auto n = readInt(diag, *f, 0, 100'000)) spec.decisionHistory = static_cast<int>(*n);
+  }
+}
+
+}  // namespace epp::config::sections

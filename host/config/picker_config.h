@@ -1,0 +1,211 @@
+// File: host/config/picker_config.h
+//
+// An EndpointPickerConfig as eppd reads it: the reference schema (apiVersion
+// inference.networking.x-k8s.io/v1alpha1 or llm-d.ai/v1alpha1, kind EndpointPickerConfig,
+// featureGates, plugins, schedulingProfiles, saturationDetector, dataLayer, flowControl,
+// parser) plus eppd's own keys, kept apart (pluginDirs, pluginPins, endpoints,
+// decisionTrees, routing, server). Parsing is strict: an unknown key, a wrong type, a
+// duplicate name or a dangling reference is an error carrying file:line:col.
+//
+// Two steps:
+//   parseConfig(text, source)      -> PickerConfig as written (syntax, types, shapes)
+//   resolveConfig(config, kindsOf) -> defaults and auto-injected plugins added, every
+//                                     reference checked against the plugin kinds
+//
+// Errors come back as one Error whose message holds every problem found, one per line,
+// each "file:line:col: what", sorted by position. docs/config.md describes the schema.
+#pragma once
+
+#include <yaml-cpp/yaml.h>
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "host/common/result.h"
+
+namespace epp::config {
+
+// "file:line:col" of a YAML node (1-based); "file" alone when unknown.
+struct Location {
+  std::string file;
+  int line = 0;
+  int column = 0;
+  std::string str() const;
+  bool known() const { return line > 0; }
+};
+
+struct PluginSpec {
+  std::string name;  // defaults to type
+  std::string type;
+  // A map, or null when absent; ParamTree::fromYaml(parameters, file) reads it. An injected
+  // approx-prefix-cache-producer shares the node of the scorer it was copied from.
+  YAML::Node parameters;
+  Location where;         // the `name` value, or the `type` value when no name is written
+  Location typeWhere;     // the `type` value
+  bool injected = false;  // added by resolveConfig, not written by the user
+  uint32_t kinds = 0;     // EPP_KIND_* bits, filled by resolveConfig
+};
+
+struct ProfilePluginRef {
+  std::string pluginRef;
+  std::optional<double> weight;  // scorers only; default 1; finite and >= 0
+  Location where;                // the `pluginRef` value
+  Location weightWhere;          // the `weight` value, when given
+  bool injected = false;         // the max-score-picker resolveConfig added
+};
+
+struct ProfileSpec {
+  std::string name;
+  std::vector<ProfilePluginRef> plugins;
+  Location where;         // the `name` value
+  bool injected = false;  // the `default` profile resolveConfig built
+};
+
+// A request predicate of a decision-tree node, with one operator:
+//   header        present/absent, equals, in, prefix   (an empty value counts as absent)
+//   model         equals, in, prefix                   (the target model, after rewrites)
+//   lora          present/absent, equals, in, prefix   (the LoRA adapter, absent for a base
+//                                                       model)
+//   promptLength  gt, ge, lt, le                       (estimated tokens: prompt bytes / 4,
+//                                                       rounded down; eppd does not tokenize)
+//   priority      equals, gt, ge, lt, le               (the request's integer priority)
+struct PredicateSpec {
+  enum class Subject { kHeader, kModel, kLora, kPromptLength, kPriority };
+  enum class Op { kPresent, kAbsent, kEquals, kIn, kPrefix, kGt, kGe, kLt, kLe };
+  Subject subject = Subject::kModel;
+  std::string header;  // kHeader: lower-case header name
+  Op op = Op::kPresent;
+  std::vector<std::string> values;  // text subjects: kEquals (one), kIn (one or more),
+                                    // kPrefix (one)
+  double number = 0;                // number subjects: kEquals, kGt … kLe
+};
+
+// One node: runs a filter (pluginRef of a filter) or evaluates a predicate. onSuccess
+// follows a non-empty result (predicate true) with the filtered set (a predicate passes
+// its input on); onFailure follows an empty result (predicate false) with the node's
+// input set. An empty name ends the tree there: on success the set at hand is the result,
+// on failure the result is empty (the profile finds no endpoint).
+struct TreeNodeSpec {
+  std::string name;
+  std::string filter;  // pluginRef, or empty for a predicate node
+  std::optional<PredicateSpec> predicate;
+  std::string onSuccess;
+  std::string onFailure;
+  Location where;  // the `name` value
+  Location filterWhere;
+  Location onSuccessWhere;
+  Location onFailureWhere;
+};
+
+// Replaces the filter list of one profile by a tree: a profile with a tree may list
+// plugins that are scorers or pickers (also when they are filters too, whose filter role
+// then does not run), but not plugins that are only filters.
+struct DecisionTreeSpec {
+  std::string profile;
+  std::string root;
+  std::vector<TreeNodeSpec> nodes;
+  Location where;  // the `profile` value
+  Location rootWhere;
+};
+
+// A pluginRef outside schedulingProfiles and decisionTrees (saturationDetector, parser,
+// dataLayer, flowControl), checked by resolveConfig.
+struct PluginRefUse {
+  std::string pluginRef;
+  std::string field;           // "saturationDetector.pluginRef", "dataLayer.sources[0]…"
+  uint32_t requiredKinds = 0;  // EPP_KIND_* bits the plugin must have (any one); 0 = any
+  Location where;
+};
+
+struct EndpointSpec {
+  std::string address;  // IPv4 or IPv6 literal, without brackets
+  uint32_t port = 0;
+  std::string name;  // defaults to "address:port" ("[v6]:port")
+  std::string engine = "vllm";
+  // Defaults to label llm-d.ai/role; when only `role` is written, that label is set from
+  // it, so filters reading the label see it. Both, different: an error.
+  std::string role;
+  std::string pool = "default";
+  std::map<std::string, std::string> labels;
+  Location where;
+};
+
+// Ports 0..65535 (0: pick a free port); addresses are IP literals.
+struct ServerSpec {
+  int extprocPort = 9002;
+  int healthPort = 9003;
+  int metricsPort = 9090;
+  int adminPort = 9091;
+  std::string adminAddress = "127.0.0.1";
+  std::string metricsAddress = "0.0.0.0";
+  int decisionHistory = 256;  // decisions kept for /decisions; 0 disables; at most 100000
+};
+
+struct RoutingSpec {
+  // Models served; when non-empty, a request for any other model gets 404.
+  std::vector<std::string> models;
+};
+
+struct PickerConfig {
+  std::string apiVersion;
+  std::string kind;
+  std::vector<std::string> featureGates;
+  std::vector<PluginSpec> plugins;
+  std::vector<ProfileSpec> profiles;
+  std::optional<std::string> saturationDetectorRef;
+  std::optional<std::string> parserRef;
+  // Validated for shape and types now, used by later layers (data layer, flow control).
+  YAML::Node dataLayer;
+  YAML::Node flowControl;
+  // Every pluginRef of saturationDetector, parser, dataLayer and flowControl.
+  std::vector<PluginRefUse> refs;
+  // eppd's own keys.
+  // loadConfigFile makes relative paths absolute against the file's directory;
+  // parseConfig keeps them as written.
+  std::vector<std::string> pluginDirs;
+  std::map<std::string, std::string> pluginPins;  // type -> library name or file
+  std::vector<EndpointSpec> endpoints;
+  std::vector<DecisionTreeSpec> decisionTrees;
+  RoutingSpec routing;
+  ServerSpec server;
+  // Where it came from: the path (or "<default>", "<text>"), the text, its SHA-256.
+  std::string source;
+  std::string text;
+  std::string sha256;
+  // Where each top-level key was written (for errors about a whole section).
+  std::map<std::string, Location> keyLocations;
+};
+
+// Syntax, types and shapes; every error found, one per line, each with file:line:col.
+// Also rejected here: texts over 4 MiB, several documents, alias expansion past 100,000
+// nodes or nesting past 64 levels, unknown feature gates.
+common::Result<PickerConfig> parseConfig(const std::string& text, const std::string& source);
+// Reads and parses a file (source = the path); files over 4 MiB are refused.
+common::Result<PickerConfig> loadConfigFile(const std::string& path);
+// The configuration used without a file: the reference default profile (queue-scorer 2,
+// kv-cache-utilization-scorer 2, prefix-cache-scorer 3, max-score-picker).
+PickerConfig defaultConfig();
+
+// EPP_KIND_* bits of a plugin type, or nullopt when no loaded library provides it.
+using KindLookup = std::function<std::optional<uint32_t>(const std::string& type)>;
+
+// Adds defaults and auto-injected plugins as the reference does (single-profile-handler
+// with one profile, max-score-picker for a profile without picker, a `default` profile
+// with every filter/scorer/picker when none is given, approx-prefix-cache-producer when a
+// prefix-cache-scorer has none, and openai-parser, utilization-detector,
+// fcfs-ordering-policy, global-strict-fairness-policy, static-usage-limit-policy when
+// kindsOf knows them) and checks every reference: unknown plugin type, dangling pluginRef,
+// duplicate names, a profile entry that is not a filter/scorer/picker, more than one
+// picker per profile, a weight on a non-scorer, zero or several profile handlers, tree
+// nodes naming non-filters or unknown nodes, cycles, unreachable nodes. Fills
+// PluginSpec::kinds. `typeNames` (optional: every type the loaded libraries provide)
+// feeds the "did you mean" of an unknown type. Calling it again on its result changes
+// nothing. On error the config is half-resolved: discard it.
+common::Status resolveConfig(PickerConfig& config, const KindLookup& kindsOf,
+                             const std::vector<std::string>& typeNames = {});
+
+}  // namespace epp::config

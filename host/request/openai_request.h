@@ -1,0 +1,38 @@
+// File: host/request/openai_request.h
+//
+// An OpenAI-style inference request body as eppd needs it: the model, the prompt text
+// plugins hash and match on, and whether the client streams. Parsed once per request with
+// simdjson; the raw body is kept as is (eppd never re-serialises a body it does not
+// change).
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "host/common/result.h"
+
+namespace epp::request {
+
+// Which OpenAI API the request targets, from the :path suffix.
+enum class ApiType { kCompletions, kChatCompletions, kResponses, kConversations, kEmbeddings };
+
+struct OpenAiRequest {
+  ApiType api = ApiType::kCompletions;
+  std::string model;
+  // Completions: "prompt" (strings of an array joined by "\n"). Chat: each message's text
+  // content ("content" as a string, or the "text" of content parts) joined by "\n".
+  // Responses: "input". Embeddings: "input".
+  std::string prompt;
+  bool stream = false;
+  bool includeUsage = false;
+};
+
+// The API type for a request path ("/v1/chat/completions?x=1" → kChatCompletions); an
+// unknown or empty path counts as completions, as the reference does.
+ApiType apiTypeForPath(std::string_view path);
+
+// Parses `body`. Errors are single-line reasons for a 400 ("body is not valid JSON: …",
+// "model is required").
+common::Result<OpenAiRequest> parseOpenAiRequest(std::string_view body, ApiType api);
+
+}  // namespace epp::request

@@ -1,0 +1,151 @@
+#include "host/runtime/config_snapshot.h"
+
+#include <chrono>
+#include <map>
+
+#include "host/config/param_tree.h"
+
+namespace epp::runtime {
+namespace {
+
+using common::Error;
+using loader::PluginInstance;
+
+std::string at(const config::Location& where) { return where.str() + ": "; }
+
+bool has(const PluginInstance& p, uint32_t kind) { return (p.type().kinds & kind) != 0; }
+
+class Builder {
+ public:
+  Builder(const loader::PluginRegistry& registry, ConfigSnapshot& snap)
+      : registry_(registry), snap_(snap) {}
+
+  void instantiate() {
+    for (const config::PluginSpec& spec : snap_.config.plugins) {
+      const loader::RegisteredType* type = registry_.find(spec.type);
+      if (type == nullptr) {
+        fail(at(spec.where) + "unknown plugin type '" + spec.type + "'");
+        continue;
+      }
+      auto params = config::ParamTree::fromYaml(spec.parameters, spec.where.file);
+      if (!params) {
+        fail(params.error());
+        continue;
+      }
+      auto instance = PluginInstance::create(*type, spec.name, params->root());
+      if (!instance) {
+        fail(at(spec.where) + instance.error());
+        continue;
+      }
+      byName_[spec.name] = instance->get();
+      snap_.instances.push_back(*instance);
+    }
+  }
+
+  void wire() {
+    scheduling::SchedulerConfig& s = snap_.scheduler;
+    for (const auto& inst : snap_.instances) {
+      if (has(*inst, EPP_KIND_PROFILE_HANDLER)) s.profileHandler = inst.get();
+      const epp_request_hooks_v1* hooks = inst->type().request_hooks;
+      if (hooks == nullptr) continue;
+      if (hooks->prepare_request) s.prepareRequest.push_back(inst.get());
+      if (hooks->pre_request) s.preRequest.push_back(inst.get());
+      if (hooks->response_headers || hooks->response_body || hooks->request_complete) {
+        s.responseHooks.push_back(inst.get());
+      }
+    }
+    if (s.profileHandler == nullptr) fail("no profile handler configured");
+    std::map<std::string, const config::DecisionTreeSpec*> trees;
+    for (const auto& t : snap_.config.decisionTrees) trees[t.profile] = &t;
+    for (const config::ProfileSpec& ps : snap_.config.profiles) {
+      scheduling::Profile& p = s.profiles.emplace_back();
+      p.name = ps.name;
+      for (const config::ProfilePluginRef& ref : ps.plugins) {
+        const PluginInstance* inst = lookup(ref.pluginRef, ref.where);
+        if (inst == nullptr) continue;
+        if (has(*inst, EPP_KIND_FILTER)) p.filters.push_back(inst);
+        if (has(*inst, EPP_KIND_SCORER)) p.scorers.push_back({inst, ref.weight.value_or(1.0)});
+        if (has(*inst, EPP_KIND_PICKER)) p.picker = inst;
+      }
+      if (auto it = trees.find(ps.name); it != trees.end()) wireTree(*it->second, p);
+      if (p.picker == nullptr) fail(at(ps.where) + "profile '" + ps.name + "' has no picker");
+    }
+    for (const auto& p : s.profiles) s.profileNames.push_back({p.name.data(), p.name.size()});
+  }
+
+  std::string errors() const { return errors_; }
+
+ private:
+  void fail(const std::string& message) {
+    if (!errors_.empty()) errors_ += "\n";
+    errors_ += message;
+  }
+
+  const PluginInstance* lookup(const std::string& name, const config::Location& where) {
+    auto it = byName_.find(name);
+    if (it != byName_.end()) return it->second;
+    fail(at(where) + "unknown plugin '" + name + "'");
+    return nullptr;
+  }
+
+  void wireTree(const config::DecisionTreeSpec& spec, scheduling::Profile& p) {
+    std::map<std::string, int> index;
+    for (const auto& n : spec.nodes) index[n.name] = static_cast<int>(index.size());
+    auto target = [&](const std::string& name) {
+      if (name.empty()) return -1;
+      auto it = index.find(name);
+      return it == index.end() ? -1 : it->second;
+    };
+    for (const auto& n : spec.nodes) {
+      scheduling::TreeNode& node = p.tree.emplace_back();
+      node.name = n.name;
+      node.predicate = n.predicate;
+      node.onSuccess = target(n.onSuccess);
+      node.onFailure = target(n.onFailure);
+      if (!n.filter.empty()) node.filter = lookup(n.filter, n.where);
+    }
+    p.root = target(spec.root);
+    p.filters.clear();  // the tree is the profile's filter stage
+  }
+
+  const loader::PluginRegistry& registry_;
+  ConfigSnapshot& snap_;
+  std::map<std::string, const PluginInstance*> byName_;
+  std::string errors_;
+};
+
+}  // namespace
+
+const loader::PluginInstance* ConfigSnapshot::find(const std::string& name) const {
+  for (const auto& i : instances) {
+    if (i->name() == name) return i.get();
+  }
+  return nullptr;
+}
+
+common::Result<ConfigSnapshotPtr> buildSnapshot(config::PickerConfig resolved,
+                                                const loader::PluginRegistry& registry,
+                                                uint64_t generation) {
+  auto snap = std::make_shared<ConfigSnapshot>();
+  snap->generation = generation;
+  snap->loadedAtWallMs = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count();
+  snap->config = std::move(resolved);
+  snap->models.insert(snap->config.routing.models.begin(), snap->config.routing.models.end());
+  Builder b(registry, *snap);
+  b.instantiate();
+  if (b.errors().empty()) b.wire();
+  if (!b.errors().empty()) return Error{b.errors()};
+  return ConfigSnapshotPtr(std::move(snap));
+}
+
+config::KindLookup kindLookup(const loader::PluginRegistry& registry) {
+  return [&registry](const std::string& type) -> std::optional<uint32_t> {
+    const loader::RegisteredType* t = registry.find(type);
+    if (t == nullptr) return std::nullopt;
+    return t->type->kinds;
+  };
+}
+
+}  // namespace epp::runtime

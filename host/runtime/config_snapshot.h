@@ -1,0 +1,47 @@
+// File: host/runtime/config_snapshot.h
+//
+// An immutable, fully built configuration: the resolved config, its plugin instances (in
+// config order), and the scheduler wiring resolved to those instances. Built completely
+// off to the side, then published; each request holds the snapshot it started with until
+// it ends, so a later reload never changes a request in flight. Instances keep their
+// libraries mapped (design for "unload may never happen").
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include "host/common/result.h"
+#include "host/config/picker_config.h"
+#include "host/loader/plugin_instance.h"
+#include "host/loader/plugin_registry.h"
+#include "host/scheduling/scheduler_config.h"
+
+namespace epp::runtime {
+
+struct ConfigSnapshot {
+  uint64_t generation = 0;
+  int64_t loadedAtWallMs = 0;
+  config::PickerConfig config;  // resolved (defaults and injected plugins included)
+  std::vector<std::shared_ptr<loader::PluginInstance>> instances;
+  scheduling::SchedulerConfig scheduler;
+  std::unordered_set<std::string> models;  // empty: any model
+
+  const loader::PluginInstance* find(const std::string& name) const;
+};
+
+using ConfigSnapshotPtr = std::shared_ptr<const ConfigSnapshot>;
+
+// Instantiates every plugin of a resolved config with its parameters and wires the
+// profiles. Any failure (unknown type, a plugin refusing its parameters) fails the whole
+// build with every error found, each with its file:line:col.
+common::Result<ConfigSnapshotPtr> buildSnapshot(config::PickerConfig resolved,
+                                                const loader::PluginRegistry& registry,
+                                                uint64_t generation);
+
+// The plugin kinds the registry offers, for config::resolveConfig.
+config::KindLookup kindLookup(const loader::PluginRegistry& registry);
+
+}  // namespace epp::runtime

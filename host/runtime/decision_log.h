@@ -1,0 +1,47 @@
+// File: host/runtime/decision_log.h
+//
+// The last N scheduling decisions, for /decisions: what was asked, what each filter,
+// tree node and scorer did, what was picked and why a request failed. Recording is
+// cheap (a move into a ring under a short lock); rendering happens on the admin thread.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "host/scheduling/scheduler.h"
+
+namespace epp::runtime {
+
+struct DecisionRecord {
+  std::string requestId;
+  std::string model;
+  std::string targetModel;
+  int64_t wallMs = 0;
+  uint64_t configGeneration = 0;
+  int httpStatus = 0;  // 0 routed, else the error status sent
+  std::string error;
+  std::string primaryProfile;
+  std::vector<std::string> picks;  // primary first, then fallbacks
+  std::vector<scheduling::ProfileTrace> profiles;
+  std::vector<scheduling::PluginFault> faults;
+  int64_t schedulingNs = 0;
+};
+
+class DecisionLog {
+ public:
+  explicit DecisionLog(size_t capacity) : capacity_(capacity) {}
+  bool enabled() const { return capacity_ > 0; }
+  void add(DecisionRecord record);
+  // The newest `n` records, newest first.
+  std::vector<DecisionRecord> last(size_t n) const;
+
+ private:
+  size_t capacity_;
+  mutable std::mutex mutex_;
+  std::deque<DecisionRecord> records_;
+};
+
+}  // namespace epp::runtime

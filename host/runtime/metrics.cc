@@ -1,0 +1,178 @@
+#include "host/runtime/metrics.h"
+
+#include <prometheus/registry.h>
+
+#include "host/common/metrics_registry.h"
+
+namespace epp::runtime {
+namespace {
+
+using prometheus::BuildCounter;
+using prometheus::BuildGauge;
+using prometheus::BuildHistogram;
+using prometheus::Histogram;
+
+Histogram::BucketBoundaries latencyBuckets() {
+  return {0.005, 0.025, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 1,   1.25, 1.5, 2,   3,   4,   5,    6,
+          8,     10,    15,   20,  30,  45,  60,  120, 180, 240,  300, 360, 480, 600, 1200, 3600};
+}
+Histogram::BucketBoundaries tokenBuckets() {
+  return {1,    8,    16,    32,    64,    128,    256,    512,    1024,   2048,
+          4096, 8192, 16384, 32778, 65536, 131072, 262144, 524288, 1048576};
+}
+// The reference's scheduler buckets: 100 µs to 100 ms.
+Histogram::BucketBoundaries schedulerBuckets() {
+  return {0.0001, 0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1};
+}
+Histogram::BucketBoundaries pluginBuckets() {
+  return {0.000001, 0.000005, 0.00001, 0.00005, 0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1};
+}
+
+}  // namespace
+
+Metrics& Metrics::get() {
+  static Metrics* metrics = new Metrics();  // never destroyed: series outlive every thread
+  return *metrics;
+}
+
+Metrics::Metrics()
+    : requestTotal_(BuildCounter()
+                        .Name("inference_objective_request_total")
+                        .Help("Requests received, by model, target model and priority")
+                        .Register(common::metricsRegistry())),
+      requestErrors_(BuildCounter()
+                         .Name("inference_objective_request_error_total")
+                         .Help("Requests answered with an error, by error code")
+                         .Register(common::metricsRegistry())),
+      requestDuration_(BuildHistogram()
+                           .Name("inference_objective_request_duration_seconds")
+                           .Help("Time from request headers to response completion")
+                           .Register(common::metricsRegistry())),
+      inputTokens_(BuildHistogram()
+                       .Name("inference_objective_input_tokens")
+                       .Help("Prompt tokens per request, as reported by the model server")
+                       .Register(common::metricsRegistry())),
+      outputTokens_(BuildHistogram()
+                        .Name("inference_objective_output_tokens")
+                        .Help("Completion tokens per request, as reported by the model server")
+                        .Register(common::metricsRegistry())),
+      running_(BuildGauge()
+                   .Name("inference_objective_running_requests")
+                   .Help("Requests routed and not yet completed, by model")
+                   .Register(common::metricsRegistry())),
+      schedulerE2e_(BuildHistogram()
+                        .Name("inference_extension_scheduler_e2e_duration_seconds")
+                        .Help("Time of one scheduling decision")
+                        .Register(common::metricsRegistry())),
+      schedulerAttempts_(BuildCounter()
+                             .Name("inference_extension_scheduler_attempts_total")
+                             .Help("Scheduling attempts by status")
+                             .Register(common::metricsRegistry())),
+      pluginDuration_(BuildHistogram()
+                          .Name("inference_extension_plugin_duration_seconds")
+                          .Help("Time of one plugin call, by extension point")
+                          .Register(common::metricsRegistry())),
+      pluginErrors_(BuildCounter()
+                        .Name("eppd_plugin_errors_total")
+                        .Help("Plugin calls that failed (error status, NaN, bad index)")
+                        .Register(common::metricsRegistry())),
+      configGeneration_(BuildGauge()
+                            .Name("eppd_config_generation")
+                            .Help("Generation of the live config snapshot")
+                            .Register(common::metricsRegistry())),
+      configInfo_(BuildGauge()
+                      .Name("eppd_config_info")
+                      .Help("1 for the live config, labelled with its SHA-256")
+                      .Register(common::metricsRegistry())),
+      poolReady_(BuildGauge()
+                     .Name("inference_pool_ready_pods")
+                     .Help("Endpoints eligible for routing")
+                     .Register(common::metricsRegistry())),
+      poolKv_(BuildGauge()
+                  .Name("inference_pool_average_kv_cache_utilization")
+                  .Help("Average KV-cache utilisation of the pool's endpoints")
+                  .Register(common::metricsRegistry())),
+      poolQueue_(BuildGauge()
+                     .Name("inference_pool_average_queue_size")
+                     .Help("Average waiting queue of the pool's endpoints")
+                     .Register(common::metricsRegistry())),
+      poolRunning_(BuildGauge()
+                       .Name("inference_pool_average_running_requests")
+                       .Help("Average running requests of the pool's endpoints")
+                       .Register(common::metricsRegistry())),
+      scheduler_(schedulerE2e_.Add({}, schedulerBuckets())) {}
+
+void Metrics::requestStarted(const std::string& model, const std::string& target, int priority) {
+  requestTotal_
+      .Add({{"model_name", model},
+            {"target_model_name", target},
+            {"priority", std::to_string(priority)}})
+      .Increment();
+}
+
+void Metrics::requestError(const std::string& model, const std::string& target,
+                           const std::string& errorCode) {
+  requestErrors_
+      .Add({{"model_name", model}, {"target_model_name", target}, {"error_code", errorCode}})
+      .Increment();
+}
+
+void Metrics::requestCompleted(const std::string& model, const std::string& target, double seconds,
+                               int64_t inputTokens, int64_t outputTokens) {
+  prometheus::Labels labels{{"model_name", model}, {"target_model_name", target}};
+  requestDuration_.Add(labels, latencyBuckets()).Observe(seconds);
+  if (inputTokens >= 0) {
+    inputTokens_.Add(labels, tokenBuckets()).Observe(static_cast<double>(inputTokens));
+  }
+  if (outputTokens >= 0) {
+    outputTokens_.Add(labels, tokenBuckets()).Observe(static_cast<double>(outputTokens));
+  }
+}
+
+void Metrics::runningDelta(const std::string& model, double delta) {
+  running_.Add({{"model_name", model}}).Increment(delta);
+}
+
+void Metrics::schedulerDuration(double seconds, bool success) {
+  scheduler_.Observe(seconds);
+  schedulerAttempts_.Add({{"status", success ? "success" : "failure"}}).Increment();
+}
+
+void Metrics::pluginDuration(const loader::PluginInstance& plugin, const char* extensionPoint,
+                             double seconds) {
+  prometheus::Histogram* h = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(pluginMutex_);
+    auto& slot = pluginSeries_[{&plugin, extensionPoint}];
+    if (slot == nullptr) {
+      slot = &pluginDuration_.Add({{"extension_point", extensionPoint},
+                                   {"plugin_type", plugin.typeName()},
+                                   {"plugin_name", plugin.name()}},
+                                  pluginBuckets());
+    }
+    h = slot;
+  }
+  h->Observe(seconds);
+}
+
+void Metrics::pluginError(const std::string& pluginName, const std::string& extensionPoint) {
+  pluginErrors_.Add({{"plugin_name", pluginName}, {"extension_point", extensionPoint}}).Increment();
+}
+
+void Metrics::configLoaded(uint64_t generation, const std::string& sha256) {
+  configGeneration_.Add({}).Set(static_cast<double>(generation));
+  if (configInfoSeries_ != nullptr) configInfo_.Remove(configInfoSeries_);
+  configInfoSeries_ = &configInfo_.Add({{"sha256", sha256}});
+  configInfoSeries_->Set(1);
+}
+
+void Metrics::poolState(const std::string& pool, size_t ready, double avgKv, double avgQueue,
+                        double avgRunning) {
+  prometheus::Labels labels{{"name", pool}};
+  poolReady_.Add(labels).Set(static_cast<double>(ready));
+  poolKv_.Add(labels).Set(avgKv);
+  poolQueue_.Add(labels).Set(avgQueue);
+  poolRunning_.Add(labels).Set(avgRunning);
+}
+
+}  // namespace epp::runtime

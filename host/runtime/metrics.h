@@ -1,0 +1,69 @@
+// File: host/runtime/metrics.h
+//
+// eppd's request-path metrics, with the reference EPP's names where they exist
+// (inference_objective_*, inference_extension_*, inference_pool_*) and eppd's own
+// (eppd_*). Families are registered once; per-plugin series are resolved when a config
+// snapshot is built, so the request path only updates counters.
+#pragma once
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+
+#include <map>
+#include <mutex>
+#include <string>
+
+#include "host/loader/plugin_instance.h"
+
+namespace epp::runtime {
+
+class Metrics {
+ public:
+  static Metrics& get();
+
+  // Request outcome by model; error_code as in the reference ("BadRequest", …).
+  void requestStarted(const std::string& model, const std::string& target, int priority);
+  void requestError(const std::string& model, const std::string& target,
+                    const std::string& errorCode);
+  void requestCompleted(const std::string& model, const std::string& target, double seconds,
+                        int64_t inputTokens, int64_t outputTokens);
+  void runningDelta(const std::string& model, double delta);
+  void schedulerDuration(double seconds, bool success);
+  void pluginDuration(const loader::PluginInstance& plugin, const char* extensionPoint,
+                      double seconds);
+  void pluginError(const std::string& pluginName, const std::string& extensionPoint);
+  void configLoaded(uint64_t generation, const std::string& sha256);
+  void poolState(const std::string& pool, size_t ready, double avgKv, double avgQueue,
+                 double avgRunning);
+
+ private:
+  Metrics();
+  prometheus::Family<prometheus::Counter>& requestTotal_;
+  prometheus::Family<prometheus::Counter>& requestErrors_;
+  prometheus::Family<prometheus::Histogram>& requestDuration_;
+  prometheus::Family<prometheus::Histogram>& inputTokens_;
+  prometheus::Family<prometheus::Histogram>& outputTokens_;
+  prometheus::Family<prometheus::Gauge>& running_;
+  prometheus::Family<prometheus::Histogram>& schedulerE2e_;
+  prometheus::Family<prometheus::Counter>& schedulerAttempts_;
+  prometheus::Family<prometheus::Histogram>& pluginDuration_;
+  prometheus::Family<prometheus::Counter>& pluginErrors_;
+  prometheus::Family<prometheus::Gauge>& configGeneration_;
+  prometheus::Family<prometheus::Gauge>& configInfo_;
+  prometheus::Family<prometheus::Gauge>& poolReady_;
+  prometheus::Family<prometheus::Gauge>& poolKv_;
+  prometheus::Family<prometheus::Gauge>& poolQueue_;
+  prometheus::Family<prometheus::Gauge>& poolRunning_;
+  prometheus::Histogram& scheduler_;
+  // Plugin series are created on first use per (instance, point) and kept for the
+  // process: prometheus-cpp's Add() takes a lock, this cache avoids it on the hot path
+  // after the first request.
+  std::mutex pluginMutex_;
+  std::map<std::pair<const loader::PluginInstance*, const char*>, prometheus::Histogram*>
+      pluginSeries_;
+  prometheus::Gauge* configInfoSeries_ = nullptr;
+};
+
+}  // namespace epp::runtime

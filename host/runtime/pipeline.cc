@@ -1,0 +1,278 @@
+#include "host/runtime/pipeline.h"
+
+#include <chrono>
+#include <random>
+
+#include "host/common/clock.h"
+#include "host/common/logging.h"
+#include "host/request/openai_request.h"
+#include "host/request/usage_parser.h"
+#include "host/runtime/metrics.h"
+#include "host/scheduling/request_context.h"
+#include "host/scheduling/scheduler.h"
+
+namespace epp::runtime {
+namespace {
+
+using extproc::HeaderList;
+using extproc::RoutingDecision;
+using scheduling::RequestContext;
+
+constexpr char kFairnessHeader[] = "x-gateway-inference-fairness-id";
+constexpr char kRewriteHeader[] = "x-gateway-model-name-rewrite";
+
+const std::string* findHeader(const HeaderList& headers, std::string_view name) {
+  for (const auto& [k, v] : headers) {
+    if (k == name) return &v;
+  }
+  return nullptr;
+}
+
+uint64_t requestSeed() {
+  thread_local std::mt19937_64 rng(std::random_device{}());
+  return rng();
+}
+
+int64_t wallMs() { return common::wallTimeNs() / 1'000'000; }
+
+std::string joinDestinations(const std::vector<const epp_endpoint_view*>& targets) {
+  std::string out;
+  for (const auto* t : targets) {
+    if (!out.empty()) out.push_back(',');
+    out.append(t->host_port.ptr, t->host_port.len);
+  }
+  return out;
+}
+
+// Endpoints a request may go to: healthy (or not yet probed), and in the gateway's subset
+// hint when it sent one.
+std::vector<const epp_endpoint_view*> eligible(const datalayer::EndpointSnapshot& eps,
+                                               const extproc::RequestInput& in) {
+  std::vector<const epp_endpoint_view*> out;
+  out.reserve(eps.size());
+  for (size_t i = 0; i < eps.size(); ++i) {
+    const epp_endpoint_view* v = eps.view(i);
+    if (v->health != EPP_HEALTH_HEALTHY && v->health != EPP_HEALTH_UNKNOWN) continue;
+    if (in.hasSubsetHint) {
+      std::string_view hp(v->host_port.ptr, v->host_port.len);
+      bool listed = false;
+      for (const auto& s : in.subsetHint) listed = listed || s == hp;
+      if (!listed) continue;
+    }
+    out.push_back(v);
+  }
+  return out;
+}
+
+// The response path of one routed request: response hooks, usage, in-flight counts.
+class Observer final : public extproc::ResponseObserver {
+ public:
+  Observer(ConfigSnapshotPtr config, std::unique_ptr<RequestContext> request,
+           const epp_endpoint_view* target, int targetIndex)
+      : config_(std::move(config)),
+        request_(std::move(request)),
+        target_(target),
+        targetIndex_(targetIndex) {
+    response_.struct_size = sizeof response_;
+    response_.endpoint = target_;
+    response_.usage = {-1, -1, -1, -1};
+    if (targetIndex_ >= 0) request_->endpoints().addInflight(targetIndex_, 1);
+    Metrics::get().runningDelta(request_->fields().model, 1);
+  }
+
+  void onResponseHeaders(const HeaderList& headers, HeaderList&) override {
+    common::ScopedRequestId logScope(request_->fields().requestId);
+    responseHeaders_ = headers;
+    headerViews_.clear();
+    for (const auto& [k, v] : responseHeaders_) {
+      headerViews_.push_back({{k.data(), k.size()}, {v.data(), v.size()}});
+      if (k == ":status") response_.status_code = std::atoi(v.c_str());
+      if (k == "content-type" && v.find("text/event-stream") != std::string::npos) {
+        response_.stream = true;
+      }
+    }
+    response_.headers = headerViews_.data();
+    response_.headers_count = headerViews_.size();
+    response_.first_byte_ns = common::monotonicNowNs();
+    usage_ = std::make_unique<request::UsageParser>(response_.stream);
+    for (const auto* p : config_->scheduler.responseHooks) {
+      if (auto fn = p->type().request_hooks->response_headers) {
+        fn(p->pluginPtr(), request_->view(), &response_);
+      }
+    }
+  }
+
+  void onResponseBody(std::string& chunk, bool endOfStream) override {
+    common::ScopedRequestId logScope(request_->fields().requestId);
+    if (!usage_) usage_ = std::make_unique<request::UsageParser>(false);
+    usage_->feed(chunk, endOfStream);
+    if (endOfStream) copyUsage();
+    epp_bytes bytes{reinterpret_cast<const uint8_t*>(chunk.data()), chunk.size()};
+    for (const auto* p : config_->scheduler.responseHooks) {
+      if (auto fn = p->type().request_hooks->response_body) {
+        fn(p->pluginPtr(), request_->view(), &response_, bytes, endOfStream);
+      }
+    }
+  }
+
+  void onComplete(bool completed) override {
+    common::ScopedRequestId logScope(request_->fields().requestId);
+    copyUsage();
+    response_.completed_ns = common::monotonicNowNs();
+    bool gotResponse = response_.status_code != 0;
+    for (const auto* p : config_->scheduler.responseHooks) {
+      if (auto fn = p->type().request_hooks->request_complete) {
+        fn(p->pluginPtr(), request_->view(), gotResponse ? &response_ : nullptr,
+           completed ? EPP_OUTCOME_COMPLETED : EPP_OUTCOME_CANCELLED);
+      }
+    }
+    if (targetIndex_ >= 0) request_->endpoints().addInflight(targetIndex_, -1);
+    const auto& f = request_->fields();
+    Metrics::get().runningDelta(f.model, -1);
+    double seconds = static_cast<double>(response_.completed_ns - f.receivedNs) / 1e9;
+    Metrics::get().requestCompleted(f.model, f.targetModel, seconds, response_.usage.prompt_tokens,
+                                    response_.usage.completion_tokens);
+  }
+
+ private:
+  void copyUsage() {
+    if (!usage_) return;
+    const request::Usage& u = usage_->usage();
+    response_.usage = {u.promptTokens, u.completionTokens, u.totalTokens, u.cachedPromptTokens};
+  }
+
+  ConfigSnapshotPtr config_;
+  std::unique_ptr<RequestContext> request_;
+  const epp_endpoint_view* target_;
+  int targetIndex_;
+  HeaderList responseHeaders_;
+  std::vector<epp_kv> headerViews_;
+  epp_response_view response_{};
+  std::unique_ptr<request::UsageParser> usage_;
+};
+
+}  // namespace
+
+void Pipeline::route(std::shared_ptr<extproc::RequestInput> input, extproc::RouteCallback done) {
+  RoutingDecision decision;
+  try {
+    decision = decide(input);
+  } catch (const std::exception& e) {
+    common::logger()->error("request {}: internal error: {}", input->requestId, e.what());
+    decision = RoutingDecision::error(500, "Internal", "internal error");
+  }
+  done(std::move(decision));
+}
+
+RoutingDecision Pipeline::decide(const std::shared_ptr<extproc::RequestInput>& input) {
+  extproc::RequestInput& in = *input;
+  common::ScopedRequestId logScope(in.requestId);
+  ConfigSnapshotPtr snap = config_();
+  datalayer::EndpointSnapshotPtr eps = endpoints_.current();
+  Metrics& metrics = Metrics::get();
+  DecisionRecord record;
+  record.requestId = in.requestId;
+  record.wallMs = wallMs();
+  record.configGeneration = snap->generation;
+
+  auto fail = [&](int status, const char* code, std::string message) {
+    common::logger()->info("request {}: {} {} - {}", in.requestId, status, code, message);
+    metrics.requestError(record.model, record.targetModel, code);
+    record.httpStatus = status;
+    record.error = message;
+    decisions_.add(std::move(record));
+    return RoutingDecision::error(status, code, std::move(message));
+  };
+
+  const std::string* pathHeader = findHeader(in.headers, ":path");
+  std::string path = pathHeader ? *pathHeader : "";
+  std::vector<const epp_endpoint_view*> candidates = eligible(*eps, in);
+
+  if (in.headersOnly) {
+    // No body, no model: the reference sends these to a random endpoint.
+    if (candidates.empty()) {
+      return in.hasSubsetHint
+                 ? fail(503, "ServiceUnavailable", "no eligible endpoint in the subset hint")
+                 : fail(500, "Internal", "no endpoint for a request without a body");
+    }
+    const epp_endpoint_view* pick = candidates[requestSeed() % candidates.size()];
+    RoutingDecision d;
+    d.destination = std::string(pick->host_port.ptr, pick->host_port.len);
+    record.picks = {d.destination};
+    decisions_.add(std::move(record));
+    return d;
+  }
+
+  auto parsed = request::parseOpenAiRequest(in.body, request::apiTypeForPath(path));
+  if (!parsed) return fail(400, "BadRequest", parsed.error());
+  record.model = parsed->model;
+  const std::string* rewrite = findHeader(in.headers, kRewriteHeader);
+  record.targetModel = rewrite && !rewrite->empty() ? *rewrite : parsed->model;
+  metrics.requestStarted(record.model, record.targetModel, 0);
+  if (!snap->models.empty() && snap->models.count(record.targetModel) == 0) {
+    return fail(404, "NotFound", "model " + record.targetModel + " is not served here");
+  }
+  if (candidates.empty()) {
+    return fail(
+        503, "ServiceUnavailable",
+        in.hasSubsetHint ? "no eligible endpoint in the subset hint" : "no healthy endpoint");
+  }
+
+  scheduling::RequestFields fields;
+  fields.requestId = in.requestId;
+  fields.path = std::move(path);
+  fields.model = parsed->model;
+  fields.targetModel = record.targetModel;
+  const std::string* fairness = findHeader(in.headers, kFairnessHeader);
+  if (fairness && !fairness->empty()) fields.fairnessId = *fairness;
+  fields.prompt = std::move(parsed->prompt);
+  fields.stream = parsed->stream;
+  fields.receivedNs = in.receivedNs;
+  fields.body = in.body;
+  fields.headers = in.headers;
+  auto request = std::make_unique<RequestContext>(std::move(fields), eps, requestSeed(), input);
+
+  epp_endpoint_list list{candidates.data(), candidates.size()};
+  for (const auto* p : snap->scheduler.prepareRequest) {
+    epp_status s = p->type().request_hooks->prepare_request(p->pluginPtr(), request->view(), &list);
+    if (s != EPP_OK) {
+      metrics.pluginError(p->name(), "prepare-request");
+      common::logger()->warn("request {}: plugin {} prepare_request failed with status {}",
+                             in.requestId, p->name(), s);
+    }
+  }
+  scheduling::ScheduleResult result =
+      scheduling::schedule(snap->scheduler, *request, list, decisions_.enabled());
+  metrics.schedulerDuration(static_cast<double>(result.durationNs) / 1e9, result.ok);
+  for (const auto& t : result.timings) {
+    metrics.pluginDuration(*t.plugin, t.extensionPoint, static_cast<double>(t.ns) / 1e9);
+  }
+  for (const auto& f : result.faults) {
+    metrics.pluginError(f.plugin, f.extensionPoint);
+    common::logger()->warn("request {}: plugin {} ({}) misbehaved: {}", in.requestId, f.plugin,
+                           f.extensionPoint, f.message);
+  }
+  record.schedulingNs = result.durationNs;
+  record.profiles = std::move(result.trace);
+  record.faults = result.faults;
+  record.primaryProfile = result.primaryProfile;
+  if (!result.ok) return fail(503, "ServiceUnavailable", result.error);
+
+  epp_scheduling_result abi = result.abiResult();
+  for (const auto* p : snap->scheduler.preRequest) {
+    p->type().request_hooks->pre_request(p->pluginPtr(), request->view(), &abi);
+  }
+
+  RoutingDecision d;
+  d.destination = joinDestinations(result.targets);
+  d.setHeaders = request->upstreamHeaders();
+  for (const auto* t : result.targets)
+    record.picks.emplace_back(t->host_port.ptr, t->host_port.len);
+  const epp_endpoint_view* primary = result.targets.front();
+  int index = eps->findById(primary->id);
+  d.observer = std::make_unique<Observer>(snap, std::move(request), primary, index);
+  decisions_.add(std::move(record));
+  return d;
+}
+
+}  // namespace epp::runtime

@@ -1,0 +1,39 @@
+// File: host/runtime/pipeline.h
+//
+// The request path behind the ext_proc transport: parse the body, resolve the model,
+// choose the candidate endpoints (healthy, within the gateway's subset hint), run the
+// producers, schedule, run the pre-request hooks, and hand back the destination; then
+// feed the response hooks and count the outcome. Each request keeps the config snapshot
+// and endpoint snapshot it started with until its response completes.
+#pragma once
+
+#include <functional>
+#include <memory>
+
+#include "host/datalayer/endpoint_snapshot.h"
+#include "host/extproc/request_pipeline.h"
+#include "host/runtime/config_snapshot.h"
+#include "host/runtime/decision_log.h"
+
+namespace epp::runtime {
+
+class Pipeline final : public extproc::RequestPipeline {
+ public:
+  using SnapshotSource = std::function<ConfigSnapshotPtr()>;
+
+  Pipeline(SnapshotSource config, datalayer::EndpointStore& endpoints, DecisionLog& decisions)
+      : config_(std::move(config)), endpoints_(endpoints), decisions_(decisions) {}
+
+  void route(std::shared_ptr<extproc::RequestInput> input, extproc::RouteCallback done) override;
+
+  // The decision for `input`, computed inline (what route() calls; also used by tests and
+  // the replay simulator).
+  extproc::RoutingDecision decide(const std::shared_ptr<extproc::RequestInput>& input);
+
+ private:
+  SnapshotSource config_;
+  datalayer::EndpointStore& endpoints_;
+  DecisionLog& decisions_;
+};
+
+}  // namespace epp::runtime

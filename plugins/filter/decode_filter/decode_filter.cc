@@ -1,0 +1,38 @@
+#include "plugins/filter/decode_filter/decode_filter.h"
+
+#include <algorithm>
+#include <array>
+#include <optional>
+#include <string_view>
+
+namespace epp::plugins {
+namespace {
+
+constexpr std::string_view kRoleLabel = "llm-d.ai/role";
+constexpr std::array<std::string_view, 4> kDecodeRoles = {"decode", "prefill-decode", "both",
+                                                          "encode-prefill-decode"};
+
+// The role label's value; nullopt when the endpoint has none.
+std::optional<std::string_view> roleOf(const cpp::Endpoint& e) {
+  if (auto label = e.label(kRoleLabel)) return label;
+  if (!e.role().empty()) return e.role();
+  return std::nullopt;
+}
+
+}  // namespace
+
+void DecodeFilter::filter(const cpp::Request&, const cpp::EndpointList& candidates,
+                          std::span<uint8_t> keep) {
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    const std::optional<std::string_view> role = roleOf(candidates[i]);
+    keep[i] =
+        !role || std::find(kDecodeRoles.begin(), kDecodeRoles.end(), *role) != kDecodeRoles.end();
+  }
+}
+
+}  // namespace epp::plugins
+
+EPP_PLUGIN_ENTRY_FN(eppDecodeFilterEntry, "decode-filter", "1.0.0",
+                    "Keeps endpoints that can decode (llm-d.ai/role)",
+                    EPP_TYPE(epp::plugins::DecodeFilter, "decode-filter",
+                             "role decode, prefill-decode, both, encode-prefill-decode or none"))

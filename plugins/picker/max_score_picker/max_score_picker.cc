@@ -1,0 +1,52 @@
+#include "plugins/picker/max_score_picker/max_score_picker.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numeric>
+#include <vector>
+
+namespace epp::plugins {
+namespace {
+
+// The request's generator as a standard UniformRandomBitGenerator, so decisions replay.
+struct RequestRandom {
+  using result_type = uint64_t;
+  static constexpr result_type min() { return 0; }
+  static constexpr result_type max() { return std::numeric_limits<result_type>::max(); }
+  result_type operator()() { return request.random(); }
+  const cpp::Request& request;
+};
+
+// NaN never wins (the host rejects NaN scores before picking; this only keeps the order
+// strict-weak if one slips through).
+double rank(double score) {
+  return std::isnan(score) ? -std::numeric_limits<double>::infinity() : score;
+}
+
+}  // namespace
+
+MaxScorePicker::MaxScorePicker(const cpp::CreateContext& ctx)
+    : Plugin(ctx), maxNumOfEndpoints_(ctx.params().getInt("maxNumOfEndpoints", 1, /*min=*/1)) {}
+
+size_t MaxScorePicker::pick(const cpp::Request& request, const cpp::EndpointList& candidates,
+                            std::span<const double> scores, std::span<uint32_t> picked) {
+  std::vector<uint32_t> order(candidates.size());
+  std::iota(order.begin(), order.end(), 0u);
+  // Shuffle, then sort stably: ties keep the shuffled order, so each tied endpoint is equally
+  // likely to come first.
+  RequestRandom random{request};
+  std::shuffle(order.begin(), order.end(), random);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](uint32_t a, uint32_t b) { return rank(scores[a]) > rank(scores[b]); });
+  const size_t n = std::min({static_cast<size_t>(maxNumOfEndpoints_), order.size(), picked.size()});
+  std::copy_n(order.begin(), n, picked.begin());
+  return n;
+}
+
+}  // namespace epp::plugins
+
+EPP_PLUGIN_ENTRY_FN(eppMaxScorePickerEntry, "max-score-picker", "1.0.0",
+                    "Picks the highest-scored endpoints",
+                    EPP_TYPE(epp::plugins::MaxScorePicker, "max-score-picker",
+                             "top maxNumOfEndpoints by score, ties broken at random"))

@@ -1,0 +1,94 @@
+// Every example in configs/ parses and resolves against the built-in plugin types.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "host/config/picker_config.h"
+#include "test_kinds.h"
+
+namespace epp::config {
+namespace {
+
+std::vector<std::string> configFiles() {
+  std::vector<std::string> files;
+  for (const auto& entry : std::filesystem::directory_iterator(EPP_CONFIGS_DIR)) {
+    if (entry.path().extension() == ".yaml") files.push_back(entry.path().string());
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+TEST(ConfigFilesTest, TheExamplesExist) {
+  std::vector<std::string> names;
+  for (const auto& file : configFiles()) {
+    names.push_back(std::filesystem::path(file).filename().string());
+  }
+  EXPECT_THAT(names,
+              ::testing::IsSupersetOf({"default.yaml", "decision-tree.yaml", "gie-reference.yaml",
+                                       "random.yaml", "load-only.yaml"}));
+}
+
+TEST(ConfigFilesTest, EveryExampleParsesAndResolves) {
+  for (const auto& file : configFiles()) {
+    SCOPED_TRACE(file);
+    auto config = loadConfigFile(file);
+    ASSERT_TRUE(config) << config.error();
+    auto status = resolveConfig(*config, testing::lookupIn(testing::builtinKinds()));
+    EXPECT_TRUE(status) << status.error();
+  }
+}
+
+TEST(ConfigFilesTest, DecisionTreeExampleIsTheClassicTree) {
+  auto config = loadConfigFile(std::string(EPP_CONFIGS_DIR) + "/decision-tree.yaml");
+  ASSERT_TRUE(config) << config.error();
+  ASSERT_EQ(config->decisionTrees.size(), 1u);
+  const DecisionTreeSpec& tree = config->decisionTrees[0];
+  auto node = [&](const std::string& name) -> const TreeNodeSpec& {
+    for (const auto& n : tree.nodes) {
+      if (n.name == name) return n;
+    }
+    ADD_FAILURE() << "no node " << name;
+    return tree.nodes.front();
+  };
+  auto filterType = [&](const TreeNodeSpec& n) {
+    for (const auto& plugin : config->plugins) {
+      if (plugin.name == n.filter) return plugin.type;
+    }
+    return std::string("?");
+  };
+  // Follows onSuccess (or onFailure) from `start`, naming each node's filter type.
+  auto path = [&](const std::string& start, bool success) {
+    std::vector<std::string> types;
+    for (std::string at = start; !at.empty();) {
+      const TreeNodeSpec& n = node(at);
+      types.push_back(filterType(n));
+      at = success ? n.onSuccess : n.onFailure;
+      if (types.size() > 10) break;
+    }
+    return types;
+  };
+  const TreeNodeSpec& root = node(tree.root);
+  EXPECT_EQ(filterType(root), "low-queue-filter");
+  // Success branch: lora-affinity, then least-queue, then least-kv-cache, whatever each
+  // returns (same target on success and failure).
+  for (bool outcome : {true, false}) {
+    EXPECT_THAT(path(root.onSuccess, outcome),
+                ::testing::ElementsAre("lora-affinity-filter", "least-queue-filter",
+                                       "least-kv-cache-filter"));
+    EXPECT_THAT(path(root.onFailure, outcome),
+                ::testing::ElementsAre("least-queue-filter", "lora-affinity-filter",
+                                       "least-kv-cache-filter"));
+  }
+  for (const auto& plugin : config->plugins) {
+    if (plugin.type == "low-queue-filter") {
+      EXPECT_EQ(plugin.parameters["threshold"].Scalar(), "128");
+    }
+  }
+}
+
+}  // namespace
+}  // namespace epp::config
