@@ -28,7 +28,7 @@ function(epp_add_library name)
   target_link_libraries(epp_${name} PUBLIC ${ARG_PUBLIC_DEPS} PRIVATE ${ARG_DEPS})
 endfunction()
 
-include("${PROJECT_SOURCE_DIR}/sdk/cmake/eppsdk_plugin.cmake")
+include("${CMAKE_CURRENT_LIST_DIR}/../sdk/cmake/eppsdk_plugin.cmake")
 
 # epp_add_plugin(KIND NAME ENTRY fn SOURCES ... [TESTS ...] [DEPS ...])
 # A built-in plugin: libepp_<kind>_<name>.so, whose sources define the entry function `fn`
@@ -72,6 +72,7 @@ function(epp_add_test name)
   if(NOT ARG_TIMEOUT)
     set(ARG_TIMEOUT 120)
   endif()
-  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60
+  # Test names carry their binary ("config_test.PickerConfigTest.X") so `ctest -R area` works.
+  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 TEST_PREFIX "${name}."
                        PROPERTIES TIMEOUT ${ARG_TIMEOUT} LABELS "${ARG_LABELS}")
 endfunction()

@@ -6,8 +6,12 @@
 
 #include <prometheus/registry.h>
 
+#include <memory>
+
 namespace epp::common {
 
 prometheus::Registry& metricsRegistry();
+// The same registry, for prometheus::Exposer::RegisterCollectable (which keeps a weak_ptr).
+const std::shared_ptr<prometheus::Registry>& metricsRegistryPtr();
 
 }  // namespace epp::common

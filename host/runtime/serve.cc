@@ -97,8 +97,7 @@ int serve(const ServeOptions& options) {
   try {
     exposer =
         std::make_unique<prometheus::Exposer>(listenAddress(server.metricsAddress, metricsPort), 2);
-    exposer->RegisterCollectable(
-        std::shared_ptr<prometheus::Registry>(&common::metricsRegistry(), [](auto*) {}));
+    exposer->RegisterCollectable(common::metricsRegistryPtr());
   } catch (const std::exception& e) {
     log.error("metrics: cannot listen on port {}: {}", metricsPort, e.what());
     return 1;

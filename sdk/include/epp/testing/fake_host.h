@@ -21,6 +21,7 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -194,6 +195,7 @@ class FakeHost {
   }
   static void log(epp_instance_host_ptr i, epp_request_host_ptr r, epp_log_level level, epp_str m) {
     auto* rec = reinterpret_cast<fake_detail::InstanceRecord*>(i);
+    std::lock_guard<std::mutex> lock(self().mutex_);
     self().logs_.push_back(
         {rec ? rec->name : "", r ? req(r)->spec().requestId : "", level, std::string(sv(m))});
   }
@@ -292,6 +294,7 @@ class FakeHost {
       labels.emplace_back(sv(d->label_names[k]));
     }
     std::string name(sv(d->name));
+    std::lock_guard<std::mutex> lock(self().mutex_);
     auto& metrics = self().metrics_;
     auto it = metrics.find(name);
     if (it != metrics.end()) {
@@ -311,6 +314,7 @@ class FakeHost {
   }
   static epp_status metricSeries(epp_metric_host_ptr m, const epp_str* values, size_t n,
                                  epp_series_host_ptr* out) {
+    std::lock_guard<std::mutex> lock(self().mutex_);
     auto* metricHandle = reinterpret_cast<MetricHandle*>(m);
     MetricFamily* family = metricHandle->family;
     if (n + 1 != family->labelNames.size()) return EPP_ERR_INVALID_ARGUMENT;
@@ -330,9 +334,16 @@ class FakeHost {
   static MetricFamily::Series* series(epp_series_host_ptr s) {
     return reinterpret_cast<MetricFamily::Series*>(s);
   }
-  static void seriesAdd(epp_series_host_ptr s, double v) { series(s)->value += v; }
-  static void seriesSet(epp_series_host_ptr s, double v) { series(s)->value = v; }
+  static void seriesAdd(epp_series_host_ptr s, double v) {
+    std::lock_guard<std::mutex> lock(self().mutex_);
+    series(s)->value += v;
+  }
+  static void seriesSet(epp_series_host_ptr s, double v) {
+    std::lock_guard<std::mutex> lock(self().mutex_);
+    series(s)->value = v;
+  }
   static void seriesObserve(epp_series_host_ptr s, double v) {
+    std::lock_guard<std::mutex> lock(self().mutex_);
     series(s)->value += v;
     series(s)->count++;
   }
@@ -424,6 +435,9 @@ class FakeHost {
   };
 
   std::string lastError_;
+  // Log and metric callbacks may come from several plugin threads at once (request state
+  // is per request, and a request is driven by one thread at a time).
+  std::mutex mutex_;
   std::vector<LogRecord> logs_;
   std::map<std::string, MetricFamily> metrics_;
   struct MetricHandle {
