@@ -410,7 +410,6 @@ void Stream::OnDone() {
   StreamOutcome outcome;
   {
     Lock lock(mu_);
-    done_ = true;
     if (phase_ <= Phase::kRouting) cancelledFlag_->store(true, std::memory_order_relaxed);
     observer = std::move(observer_);
     queue_.clear();

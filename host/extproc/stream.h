@@ -134,7 +134,6 @@ class Stream final : public grpc::ServerBidiReactor<pb::ProcessingRequest, pb::P
   bool finishWhenDrained_ = false;
   grpc::Status finishStatus_;
   bool finishCalled_ = false;
-  bool done_ = false;
   bool protocolError_ = false;
   bool responseHeadersSeen_ = false;
   bool responseComplete_ = false;

@@ -76,6 +76,10 @@ Metrics::Metrics()
                         .Name("eppd_plugin_errors_total")
                         .Help("Plugin calls that failed (error status, NaN, bad index)")
                         .Register(common::metricsRegistry())),
+      streams_(BuildCounter()
+                   .Name("eppd_extproc_streams_total")
+                   .Help("ext_proc streams by how they ended and the status sent")
+                   .Register(common::metricsRegistry())),
       configGeneration_(BuildGauge()
                             .Name("eppd_config_generation")
                             .Help("Generation of the live config snapshot")
@@ -164,6 +168,10 @@ void Metrics::configLoaded(uint64_t generation, const std::string& sha256) {
   if (configInfoSeries_ != nullptr) configInfo_.Remove(configInfoSeries_);
   configInfoSeries_ = &configInfo_.Add({{"sha256", sha256}});
   configInfoSeries_->Set(1);
+}
+
+void Metrics::streamEnded(const char* result, int httpStatus) {
+  streams_.Add({{"result", result}, {"code", std::to_string(httpStatus)}}).Increment();
 }
 
 void Metrics::poolState(const std::string& pool, size_t ready, double avgKv, double avgQueue,

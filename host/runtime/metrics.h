@@ -35,6 +35,9 @@ class Metrics {
                       double seconds);
   void pluginError(const std::string& pluginName, const std::string& extensionPoint);
   void configLoaded(uint64_t generation, const std::string& sha256);
+  // One ext_proc stream ended: result (routed, immediate-response, cancelled, …) and the
+  // HTTP status of an ImmediateResponse ("0" otherwise).
+  void streamEnded(const char* result, int httpStatus);
   void poolState(const std::string& pool, size_t ready, double avgKv, double avgQueue,
                  double avgRunning);
 
@@ -50,6 +53,7 @@ class Metrics {
   prometheus::Family<prometheus::Counter>& schedulerAttempts_;
   prometheus::Family<prometheus::Histogram>& pluginDuration_;
   prometheus::Family<prometheus::Counter>& pluginErrors_;
+  prometheus::Family<prometheus::Counter>& streams_;
   prometheus::Family<prometheus::Gauge>& configGeneration_;
   prometheus::Family<prometheus::Gauge>& configInfo_;
   prometheus::Family<prometheus::Gauge>& poolReady_;

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "host/admin/admin_server.h"
 #include "host/common/logging.h"
@@ -86,6 +87,9 @@ int serve(const ServeOptions& options) {
   grpcOptions.address = listenAddress("0.0.0.0", options.extprocPort.value_or(server.extprocPort));
   grpcOptions.healthAddress =
       listenAddress("0.0.0.0", options.healthPort.value_or(server.healthPort));
+  grpcOptions.stream.onStreamEnd = [](const extproc::StreamOutcome& o) {
+    Metrics::get().streamEnded(extproc::toString(o.result), o.httpStatus);
+  };
   auto grpc = extproc::Server::start(grpcOptions, pipeline, health);
   if (!grpc) {
     log.error("{}", grpc.error());
@@ -137,6 +141,11 @@ int serve(const ServeOptions& options) {
   log.info("received signal {}: draining for up to {} s", sig, options.drainSeconds);
   health.setReady(false);
   (*grpc)->shutdown(std::chrono::seconds(options.drainSeconds));
+  // Each civetweb server (metrics, admin) takes up to its 2 s poll quantum to stop: stop
+  // them side by side rather than one after the other.
+  std::thread stopMetrics([&exposer] { exposer.reset(); });
+  admin->reset();
+  stopMetrics.join();
   log.info("eppd stopped");
   return 0;
 }

@@ -1,0 +1,157 @@
+#include "tests/integration/eppd_process.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
+
+namespace epp::testing {
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+fs::path makeTempDir() {
+  std::string pattern = (fs::temp_directory_path() / "eppd-it-XXXXXX").string();
+  return ::mkdtemp(pattern.data());
+}
+
+}  // namespace
+
+HttpResponse httpRequest(int port, const std::string& method, const std::string& path,
+                         const std::string& body) {
+  HttpResponse out;
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return out;
+  }
+  std::string req =
+      method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n" +
+      "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+      "\r\n\r\n" + body;
+  ::send(fd, req.data(), req.size(), 0);
+  std::string raw;
+  char buf[16384];
+  ssize_t n = 0;
+  while ((n = ::recv(fd, buf, sizeof buf, 0)) > 0) raw.append(buf, static_cast<size_t>(n));
+  ::close(fd);
+  if (raw.size() > 12) out.status = std::atoi(raw.substr(9, 3).c_str());
+  size_t split = raw.find("\r\n\r\n");
+  if (split != std::string::npos) out.body = raw.substr(split + 4);
+  return out;
+}
+
+EppdProcess::EppdProcess(const std::string& configYaml, std::vector<std::string> extraArgs)
+    : dir_(makeTempDir()) {
+  std::ofstream(dir_ / "config.yaml") << configYaml;
+  fs::path ready = dir_ / "ready.json";
+  std::vector<std::string> args = {EPPD_PATH,         "serve",
+                                   "--config",        (dir_ / "config.yaml").string(),
+                                   "--plugin-cache",  (dir_ / "cache").string(),
+                                   "--extproc-port",  "0",
+                                   "--health-port",   "0",
+                                   "--metrics-port",  "0",
+                                   "--admin-port",    "0",
+                                   "--drain-seconds", "2",
+                                   "--ready-file",    ready.string()};
+  args.insert(args.end(), extraArgs.begin(), extraArgs.end());
+  pid_ = ::fork();
+  if (pid_ == 0) {
+    int err = ::open((dir_ / "stderr").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ::dup2(err, 2);
+    ::dup2(err, 1);
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    ::execv(argv[0], argv.data());
+    ::_exit(127);
+  }
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (fs::exists(ready)) {
+      auto doc = nlohmann::json::parse(slurp(ready), nullptr, false);
+      if (!doc.is_discarded()) {
+        extprocPort_ = doc["extprocPort"];
+        healthPort_ = doc["healthPort"];
+        adminPort_ = doc["adminPort"];
+        metricsPort_ = doc["metricsPort"];
+        return;
+      }
+    }
+    int status = 0;
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      error_ = "eppd exited before serving: " + log();
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  error_ = "eppd did not become ready in 20 s: " + log();
+}
+
+EppdProcess::~EppdProcess() {
+  stop();
+  std::error_code ec;
+  fs::remove_all(dir_, ec);
+}
+
+std::string EppdProcess::log() const { return slurp(dir_ / "stderr"); }
+
+int EppdProcess::setEndpointState(const std::string& json) const {
+  return httpRequest(adminPort_, "POST", "/endpoints/state", json).status;
+}
+
+double EppdProcess::metric(const std::string& sample) const {
+  std::string text = httpRequest(metricsPort_, "GET", "/metrics").body;
+  std::istringstream lines(text);
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (line.size() > sample.size() && line.compare(0, sample.size(), sample) == 0 &&
+        line[sample.size()] == ' ') {
+      return std::stod(line.substr(sample.size() + 1));
+    }
+  }
+  return -1;
+}
+
+int EppdProcess::stop() {
+  if (pid_ <= 0) return -1;
+  ::kill(pid_, SIGTERM);
+  int status = 0;
+  ::waitpid(pid_, &status, 0);
+  pid_ = -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+RunResult runEppd(const std::string& args) {
+  fs::path dir = makeTempDir();
+  std::string cmd = std::string(EPPD_PATH) + " " + args + " >" + (dir / "out").string() + " 2>" +
+                    (dir / "err").string();
+  int status = std::system(cmd.c_str());
+  RunResult r{WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(dir / "out"), slurp(dir / "err")};
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+  return r;
+}
+
+}  // namespace epp::testing
