@@ -1,6 +1,8 @@
 #include "host/admin/admin_json.h"
 
+#include <algorithm>
 #include <ctime>
+#include <map>
 
 #include "host/loader/kinds.h"
 
@@ -35,7 +37,24 @@ const char* healthName(epp_health h) {
 
 }  // namespace
 
-json configJson(const runtime::ConfigSnapshot& c) {
+json reloadJson(const runtime::ReloadOutcome& r) {
+  json out = {{"result", r.result},
+              {"error", r.error.empty() ? json(nullptr) : json(r.error)},
+              {"at", rfc3339(r.atWallMs)},
+              {"trigger", r.trigger},
+              {"generation", r.generation},
+              {"previousGeneration", r.previousGeneration},
+              {"durationMs", r.seconds * 1000}};
+  if (r.result == "success") {
+    out["carriedOver"] = r.carriedOver;
+    out["instances"] = r.instances;
+  }
+  return out;
+}
+
+json configJson(const runtime::ConfigSnapshot& c,
+                const std::optional<runtime::ReloadOutcome>& lastReload,
+                const std::vector<runtime::ConfigSnapshotPtr>& live) {
   json profiles = json::array();
   for (const auto& p : c.scheduler.profiles) {
     json scorers = json::array();
@@ -57,6 +76,9 @@ json configJson(const runtime::ConfigSnapshot& c) {
                         {"scorers", scorers},
                         {"picker", p.picker ? p.picker->name() : ""}});
   }
+  json liveGenerations = json::array();
+  for (const auto& s : live) liveGenerations.push_back(s->generation);
+  if (live.empty()) liveGenerations.push_back(c.generation);
   return {{"generation", c.generation},
           {"hash", c.config.sha256},
           {"source", c.config.source},
@@ -64,34 +86,67 @@ json configJson(const runtime::ConfigSnapshot& c) {
           {"apiVersion", c.config.apiVersion},
           {"profileHandler", c.scheduler.profileHandler ? c.scheduler.profileHandler->name() : ""},
           {"profiles", profiles},
-          {"plugins", c.instances.size()}};
+          {"plugins", c.instances.size()},
+          {"lastReload", lastReload ? reloadJson(*lastReload) : json(nullptr)},
+          {"liveGenerations", liveGenerations}};
 }
 
-json pluginsJson(const runtime::ConfigSnapshot& c, const loader::PluginRegistry& registry) {
-  json libraries = json::array();
+json pluginsJson(const runtime::ConfigSnapshot& c, const loader::PluginRegistry& registry,
+                 const std::vector<runtime::ConfigSnapshotPtr>& live) {
+  // Every library version eppd has mapped: the current scan's, then those only old
+  // snapshots (and the requests still on them) keep loaded.
+  std::vector<const loader::LoadedLibrary*> order;
+  std::map<const loader::LoadedLibrary*, std::vector<uint64_t>> holders;
   for (const auto& lib : registry.libraries()) {
+    order.push_back(lib.get());
+    holders[lib.get()];
+  }
+  for (const auto& snap : live) {
+    for (const auto& i : snap->instances) {
+      const loader::LoadedLibrary* lib = i->library().get();
+      auto [it, added] = holders.try_emplace(lib);
+      if (added) order.push_back(lib);
+      if (it->second.empty() || it->second.back() != snap->generation) {
+        it->second.push_back(snap->generation);
+      }
+    }
+  }
+  json libraries = json::array();
+  for (const auto* lib : order) {
     json types = json::array();
     for (const auto* t : lib->types()) types.push_back(t->type_name);
+    const std::vector<uint64_t>& generations = holders[lib];
+    bool scanned = std::any_of(registry.libraries().begin(), registry.libraries().end(),
+                               [&](const auto& l) { return l.get() == lib; });
     libraries.push_back({{"name", lib->name()},
                          {"version", lib->version()},
                          {"file", lib->sourcePath().string()},
                          {"cachedPath", lib->cachedPath().string()},
                          {"sha256", lib->sha256()},
-                         {"types", types}});
+                         {"types", types},
+                         {"inPluginDirs", scanned},
+                         {"snapshots", generations.size()},
+                         {"generations", generations}});
   }
   json instances = json::array();
-  for (const auto& i : c.instances) {
+  for (size_t n = 0; n < c.instances.size(); ++n) {
+    const auto& i = c.instances[n];
+    uint64_t since = n < c.instanceInfo.size() ? c.instanceInfo[n].createdInGeneration : 0;
     instances.push_back({{"name", i->name()},
                          {"type", i->typeName()},
                          {"kinds", loader::joinKinds(i->type().kinds)},
                          {"library", i->library()->name()},
                          {"version", i->library()->version()},
-                         {"sha256", i->library()->sha256()}});
+                         {"sha256", i->library()->sha256()},
+                         {"createdInGeneration", since}});
   }
   json errors = json::array();
   for (const auto& e : registry.errors())
     errors.push_back({{"file", e.file.string()}, {"error", e.message}});
-  return {{"libraries", libraries}, {"instances", instances}, {"errors", errors}};
+  return {{"generation", c.generation},
+          {"libraries", libraries},
+          {"instances", instances},
+          {"errors", errors}};
 }
 
 json endpointsJson(const datalayer::EndpointSnapshot& eps, int64_t nowNs) {

@@ -71,6 +71,20 @@ class EndpointStatePost : public CivetHandler {
   datalayer::EndpointStore& store_;
 };
 
+class ReloadPost : public CivetHandler {
+ public:
+  explicit ReloadPost(std::function<runtime::ReloadOutcome()> reload)
+      : reload_(std::move(reload)) {}
+  bool handlePost(CivetServer*, mg_connection* conn) override {
+    runtime::ReloadOutcome outcome = reload_();
+    reply(conn, outcome.result == "failure" ? 422 : 200, reloadJson(outcome));
+    return true;
+  }
+
+ private:
+  std::function<runtime::ReloadOutcome()> reload_;
+};
+
 size_t queryCount(mg_connection* conn, size_t fallback) {
   const mg_request_info* info = mg_get_request_info(conn);
   char value[32];
@@ -88,6 +102,7 @@ size_t queryCount(mg_connection* conn, size_t fallback) {
 struct AdminServer::Handlers {
   std::unique_ptr<JsonGet> config, plugins, endpoints, decisions;
   std::unique_ptr<EndpointStatePost> endpointState;
+  std::unique_ptr<ReloadPost> reload;
 };
 
 AdminServer::~AdminServer() {
@@ -109,10 +124,17 @@ common::Result<std::unique_ptr<AdminServer>> AdminServer::start(const std::strin
   admin->port_ = ports.empty() ? port : ports.front();
 
   auto h = std::make_unique<Handlers>();
-  h->config =
-      std::make_unique<JsonGet>([src](mg_connection*) { return configJson(*src.config()); });
-  h->plugins = std::make_unique<JsonGet>(
-      [src](mg_connection*) { return pluginsJson(*src.config(), *src.registry); });
+  auto live = [src] {
+    return src.liveSnapshots ? src.liveSnapshots() : std::vector<runtime::ConfigSnapshotPtr>{};
+  };
+  h->config = std::make_unique<JsonGet>([src, live](mg_connection*) {
+    auto last = src.lastReload ? src.lastReload() : std::nullopt;
+    return configJson(*src.config(), last, live());
+  });
+  h->plugins = std::make_unique<JsonGet>([src, live](mg_connection*) {
+    auto registry = src.registry();
+    return pluginsJson(*src.config(), *registry, live());
+  });
   h->endpoints = std::make_unique<JsonGet>([src](mg_connection*) {
     return endpointsJson(*src.endpoints->current(), common::monotonicNowNs());
   });
@@ -127,6 +149,10 @@ common::Result<std::unique_ptr<AdminServer>> AdminServer::start(const std::strin
   admin->server_->addHandler("/endpoints$", h->endpoints.get());
   admin->server_->addHandler("/endpoints/state", h->endpointState.get());
   admin->server_->addHandler("/decisions", h->decisions.get());
+  if (src.reload) {
+    h->reload = std::make_unique<ReloadPost>(src.reload);
+    admin->server_->addHandler("/reload", h->reload.get());
+  }
   admin->handlers_ = std::move(h);
   return admin;
 }

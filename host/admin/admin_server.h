@@ -1,8 +1,12 @@
 // File: host/admin/admin_server.h
 //
 // eppd's admin HTTP view (JSON; localhost by default):
-//   GET  /config           generation, hash, source, loadedAt, profiles, plugins
-//   GET  /plugins          loaded libraries and configured instances
+//   GET  /config           generation, hash, source, loadedAt, profiles, plugins, the last
+//                          reload's outcome and the generations still alive
+//   GET  /plugins          every loaded library version (with how many live snapshots hold
+//                          it) and the configured instances
+//   POST /reload           reload now; answers with the outcome (200 success or unchanged,
+//                          422 failure)
 //   GET  /endpoints        every endpoint with state, age, health, source; a pool summary
 //   GET  /decisions?n=N    the last N decisions, explained
 //   POST /endpoints/state  set an endpoint's metrics by hand (until the data layer scrapes
@@ -12,13 +16,16 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "host/common/result.h"
 #include "host/datalayer/endpoint_snapshot.h"
 #include "host/loader/plugin_registry.h"
 #include "host/runtime/config_snapshot.h"
 #include "host/runtime/decision_log.h"
+#include "host/runtime/reload_outcome.h"
 
 class CivetServer;
 
@@ -26,7 +33,11 @@ namespace epp::admin {
 
 struct AdminSources {
   std::function<runtime::ConfigSnapshotPtr()> config;
-  const loader::PluginRegistry* registry = nullptr;
+  std::function<std::shared_ptr<const loader::PluginRegistry>()> registry;
+  // Every config snapshot still alive, oldest first; optional.
+  std::function<std::vector<runtime::ConfigSnapshotPtr>()> liveSnapshots;
+  std::function<std::optional<runtime::ReloadOutcome>()> lastReload;  // optional
+  std::function<runtime::ReloadOutcome()> reload;                     // optional: POST /reload
   datalayer::EndpointStore* endpoints = nullptr;
   runtime::DecisionLog* decisions = nullptr;
 };

@@ -90,6 +90,14 @@ int run(int argc, char** argv) {
                     "Write the bound ports as JSON here once serving");
   serve->add_option("--drain-seconds", so.drainSeconds, "Drain time on SIGTERM")
       ->capture_default_str();
+  serve->add_flag("!--no-watch", so.watch,
+                  "Do not reload on config or plugin file changes (SIGHUP and POST /reload "
+                  "still reload)");
+  serve
+      ->add_option("--reload-debounce-ms", so.reloadDebounceMs,
+                   "Quiet period after a file change or SIGHUP before reloading")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 60000));
   serve->callback([&] { exit_code = serveCommand(serve_options); });
 
   ServeCommandOptions validate_options;

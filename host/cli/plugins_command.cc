@@ -45,7 +45,8 @@ json typeJson(const epp_type_descriptor& type) {
   return {{"type", type.type_name},
           {"kinds", kinds},
           {"description", orEmpty(type.description)},
-          {"optional_hooks", loader::optionalHooks(type)}};
+          {"optional_hooks", loader::optionalHooks(type)},
+          {"state_handover", type.state_handover != nullptr}};
 }
 
 }  // namespace
@@ -127,7 +128,8 @@ int pluginsInspect(const PluginsInspectOptions& options, std::ostream& out, std:
         << fmt::format("    description:    {}\n", orEmpty(type->description))
         << fmt::format("    optional hooks: {}\n", hooks.empty()
                                                        ? std::string("none")
-                                                       : fmt::format("{}", fmt::join(hooks, ", ")));
+                                                       : fmt::format("{}", fmt::join(hooks, ", ")))
+        << fmt::format("    state handover: {}\n", type->state_handover != nullptr ? "yes" : "no");
   }
   return 0;
 }

@@ -156,7 +156,7 @@ void parseRouting(Diagnostics& diag, const Field& field, PickerConfig& config) {
 void parseServer(Diagnostics& diag, const Field& field, PickerConfig& config) {
   MapReader server(diag, field,
                    {"extprocPort", "healthPort", "metricsPort", "adminPort", "adminAddress",
-                    "metricsAddress", "decisionHistory"},
+                    "metricsAddress", "decisionHistory", "maxRetainedSnapshots"},
                    /*nullIsEmpty=*/true);
   ServerSpec& spec = config.server;
   const std::array<std::pair<std::string_view, int*>, 4> ports = {{
@@ -191,6 +191,9 @@ void parseServer(Diagnostics& diag, const Field& field, PickerConfig& config) {
   }
   if (auto f = server.get("decisionHistory")) {
     if (auto n = readInt(diag, *f, 0, 100'000)) spec.decisionHistory = static_cast<int>(*n);
+  }
+  if (auto f = server.get("maxRetainedSnapshots")) {
+    if (auto n = readInt(diag, *f, 1, 1000)) spec.maxRetainedSnapshots = static_cast<int>(*n);
   }
 }
 

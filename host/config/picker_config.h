@@ -143,6 +143,9 @@ struct ServerSpec {
   std::string adminAddress = "127.0.0.1";
   std::string metricsAddress = "0.0.0.0";
   int decisionHistory = 256;  // decisions kept for /decisions; 0 disables; at most 100000
+  // Old config snapshots that in-flight requests may still hold after reloads before eppd
+  // warns (they cannot be freed early); 1..1000.
+  int maxRetainedSnapshots = 8;
 };
 
 struct RoutingSpec {

@@ -79,11 +79,13 @@ common::Result<std::string_view> readString(const char* s, std::string_view what
   return std::string_view(s, length);
 }
 
-// One kind table: its bit, where it hangs off the type descriptor, and its mandatory
-// functions. `check` returns the first problem or an empty string.
+// One kind table: its bit, where it hangs off the type descriptor (and whether the type's
+// struct_size reaches that far), and its mandatory functions. `check` returns the first
+// problem or an empty string.
 struct TableRule {
   uint32_t bit;
   std::function<const void*(const epp_type_descriptor*)> table;
+  std::function<bool(const epp_type_descriptor*)> covered;
   std::function<std::string(const void*)> check;
 };
 
@@ -99,17 +101,19 @@ Required<T> required(const char* name, F T::*member) {
   return {name, fieldEnd(member), [member](const T* t) { return fieldOr(t, member) != nullptr; }};
 }
 
+// `since` names the ABI minor that introduced the table ("v1.0"): its mandatory fields are
+// that minor's.
 template <typename T>
 TableRule rule(uint32_t bit, const T* const epp_type_descriptor::*member,
                std::vector<Required<T>> fields,
-               std::function<std::string(const T*)> extra = nullptr) {
-  auto check = [fields = std::move(fields), extra = std::move(extra)](const void* raw) {
+               std::function<std::string(const T*)> extra = nullptr, const char* since = "v1.0") {
+  auto check = [fields = std::move(fields), extra = std::move(extra), since](const void* raw) {
     const T* table = static_cast<const T*>(raw);
     size_t min_size = sizeof(uint32_t);
     for (const Required<T>& field : fields) min_size = std::max(min_size, field.end);
     if (table->struct_size < min_size) {
-      return fmt::format("struct_size {} is smaller than the {} bytes of its v1.0 fields",
-                         table->struct_size, min_size);
+      return fmt::format("struct_size {} is smaller than the {} bytes of its {} fields",
+                         table->struct_size, min_size, since);
     }
     for (const Required<T>& field : fields) {
       if (!field.present(table)) return fmt::format("has no '{}' function", field.name);
@@ -119,7 +123,8 @@ TableRule rule(uint32_t bit, const T* const epp_type_descriptor::*member,
   auto get = [member](const epp_type_descriptor* type) -> const void* {
     return fieldOr(type, member);
   };
-  return {bit, get, check};
+  auto covered = [member](const epp_type_descriptor* type) { return hasField(type, member); };
+  return {bit, get, covered, check};
 }
 
 const std::vector<TableRule>& tableRules() {
@@ -160,6 +165,12 @@ const std::vector<TableRule>& tableRules() {
            required("check_health", &epp_backend_adapter_v1::check_health)}),
       rule<epp_request_hooks_v1>(EPP_KIND_REQUEST_HOOKS, &T::request_hooks, {}),
       rule<epp_data_hooks_v1>(EPP_KIND_DATA_HOOKS, &T::data_hooks, {}),
+      // ABI 1.1. A hand-over needs both halves: an instance that can only export would
+      // hand its state to nobody of its own version.
+      rule<epp_state_handover_v1>(EPP_KIND_STATE_HANDOVER, &T::state_handover,
+                                  {required("export_state", &epp_state_handover_v1::export_state),
+                                   required("import_state", &epp_state_handover_v1::import_state)},
+                                  nullptr, "v1.1"),
   };
   return rules;
 }
@@ -203,6 +214,13 @@ Status validateType(const epp_type_descriptor* type, size_t index,
     bool wanted = (kinds & rule.bit) != 0;
     std::string_view kind = kindName(rule.bit);
     if (wanted && table == nullptr) {
+      if (!rule.covered(type)) {
+        // A kind newer than the layout the plugin was built with.
+        return Error{
+            fmt::format("{} declares kind {} but its struct_size {} ends before the {} "
+                        "table",
+                        where, kind, type->struct_size, kind)};
+      }
       return Error{
           fmt::format("{} declares kind {} but its {} table is absent", where, kind, kind)};
     }

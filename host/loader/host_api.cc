@@ -12,6 +12,7 @@
 #include "host/loader/metrics_sink.h"
 #include "host/loader/plugin_metrics.h"
 #include "host/loader/request_host.h"
+#include "host/loader/state_sink.h"
 
 namespace epp::loader {
 namespace {
@@ -354,6 +355,25 @@ void sinkSetLabel(epp_metrics_sink_host_ptr sink, epp_str key, epp_str value) no
   });
 }
 
+// ---- state hand-over output (ABI 1.1) ---------------------------------------------------
+
+epp_status stateSinkSetFormat(epp_state_sink_host_ptr sink, epp_str format) noexcept {
+  return guarded("state_sink_set_format", EPP_ERR_INTERNAL, [&]() -> epp_status {
+    StateSink* s = StateSink::fromHandle(sink);
+    if (s == nullptr) return EPP_ERR_INVALID_ARGUMENT;
+    return s->setFormat(toView(format));
+  });
+}
+
+epp_status stateSinkWrite(epp_state_sink_host_ptr sink, epp_bytes data) noexcept {
+  return guarded("state_sink_write", EPP_ERR_INTERNAL, [&]() -> epp_status {
+    StateSink* s = StateSink::fromHandle(sink);
+    if (s == nullptr || (data.ptr == nullptr && data.len > 0)) return EPP_ERR_INVALID_ARGUMENT;
+    if (data.len == 0) return EPP_OK;
+    return s->write(std::string_view(reinterpret_cast<const char*>(data.ptr), data.len));
+  });
+}
+
 constexpr epp_host_api kHostApi = {
     .struct_size = sizeof(epp_host_api),
     .abi_major = EPP_ABI_MAJOR,
@@ -390,6 +410,8 @@ constexpr epp_host_api kHostApi = {
     .request_pool = requestPool,
     .sink_add_lora = sinkAddLora,
     .sink_set_label = sinkSetLabel,
+    .state_sink_set_format = stateSinkSetFormat,
+    .state_sink_write = stateSinkWrite,
 };
 
 }  // namespace

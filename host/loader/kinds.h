@@ -29,10 +29,11 @@ inline constexpr KindName kKindNames[] = {
     {EPP_KIND_BACKEND_ADAPTER, "backend-adapter"},
     {EPP_KIND_REQUEST_HOOKS, "request-hooks"},
     {EPP_KIND_DATA_HOOKS, "data-hooks"},
+    {EPP_KIND_STATE_HANDOVER, "state-handover"},
 };
 
 // Every bit this host knows.
-inline constexpr uint32_t kKnownKinds = (EPP_KIND_DATA_HOOKS << 1) - 1;
+inline constexpr uint32_t kKnownKinds = (EPP_KIND_STATE_HANDOVER << 1) - 1;
 
 // Names of the bits set in `kinds`, in bit order.
 std::vector<std::string_view> kindNames(uint32_t kinds);

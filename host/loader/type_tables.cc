@@ -30,7 +30,7 @@ const T* copyTable(const T* raw, T& storage, F T::*... members) {
                 #type " grew: copy its new fields in type_tables.cc")
 
 EPP_LAST_FIELD(epp_plugin_descriptor, shutdown);
-EPP_LAST_FIELD(epp_type_descriptor, data_hooks);
+EPP_LAST_FIELD(epp_type_descriptor, state_handover);
 EPP_LAST_FIELD(epp_filter_v1, filter);
 EPP_LAST_FIELD(epp_scorer_v1, score);
 EPP_LAST_FIELD(epp_picker_v1, pick);
@@ -42,6 +42,7 @@ EPP_LAST_FIELD(epp_traffic_splitter_v1, split);
 EPP_LAST_FIELD(epp_backend_adapter_v1, detect);
 EPP_LAST_FIELD(epp_request_hooks_v1, request_complete);
 EPP_LAST_FIELD(epp_data_hooks_v1, kv_events);
+EPP_LAST_FIELD(epp_state_handover_v1, import_state);
 
 #undef EPP_LAST_FIELD
 
@@ -84,6 +85,10 @@ NormalizedType::NormalizedType(const epp_type_descriptor* raw) {
   descriptor_.data_hooks =
       copyTable(fieldOr(raw, &T::data_hooks), data_hooks_, &epp_data_hooks_v1::endpoints_added,
                 &epp_data_hooks_v1::endpoints_removed, &epp_data_hooks_v1::kv_events);
+  // ABI 1.1: NULL for a 1.0 plugin, whose struct_size ends before the pointer.
+  descriptor_.state_handover =
+      copyTable(fieldOr(raw, &T::state_handover), state_handover_,
+                &epp_state_handover_v1::export_state, &epp_state_handover_v1::import_state);
 }
 
 epp_plugin_descriptor normalizeDescriptor(const epp_plugin_descriptor* raw) {
@@ -114,6 +119,10 @@ std::vector<std::string> optionalHooks(const epp_type_descriptor& type) {
     addIf(hooks, data->endpoints_added, "data-hooks.endpoints_added");
     addIf(hooks, data->endpoints_removed, "data-hooks.endpoints_removed");
     addIf(hooks, data->kv_events, "data-hooks.kv_events");
+  }
+  if (const auto* handover = type.state_handover) {
+    addIf(hooks, handover->export_state, "state-handover.export_state");
+    addIf(hooks, handover->import_state, "state-handover.import_state");
   }
   return hooks;
 }

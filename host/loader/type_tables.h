@@ -37,13 +37,15 @@ class NormalizedType {
   epp_backend_adapter_v1 backend_adapter_{};
   epp_request_hooks_v1 request_hooks_{};
   epp_data_hooks_v1 data_hooks_{};
+  epp_state_handover_v1 state_handover_{};
 };
 
 // The library descriptor, with `types` left as the plugin's (use the NormalizedTypes).
 epp_plugin_descriptor normalizeDescriptor(const epp_plugin_descriptor* raw);
 
 // Names of the optional functions `type` provides ("backend-adapter.detect",
-// "request-hooks.pre_request"): what `eppd plugins inspect` shows as capabilities.
+// "request-hooks.pre_request", "state-handover.export_state"): what `eppd plugins inspect`
+// shows as capabilities.
 std::vector<std::string> optionalHooks(const epp_type_descriptor& type);
 
 }  // namespace epp::loader

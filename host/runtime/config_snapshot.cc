@@ -4,6 +4,12 @@
 #include <map>
 
 #include "host/config/param_tree.h"
+#include "host/runtime/carry_over.h"
+#include "host/runtime/snapshot_reaper.h"
+#if __has_include("host/runtime/state_handover.h")
+#include "host/runtime/state_handover.h"
+#define EPP_HAS_STATE_HANDOVER 1
+#endif
 
 namespace epp::runtime {
 namespace {
@@ -17,14 +23,21 @@ bool has(const PluginInstance& p, uint32_t kind) { return (p.type().kinds & kind
 
 class Builder {
  public:
-  Builder(const loader::PluginRegistry& registry, ConfigSnapshot& snap)
-      : registry_(registry), snap_(snap) {}
+  Builder(const loader::PluginRegistry& registry, ConfigSnapshot& snap,
+          const ConfigSnapshot* previous)
+      : registry_(registry), snap_(snap), previous_(previous) {}
 
   void instantiate() {
     for (const config::PluginSpec& spec : snap_.config.plugins) {
       const loader::RegisteredType* type = registry_.find(spec.type);
       if (type == nullptr) {
         fail(at(spec.where) + "unknown plugin type '" + spec.type + "'");
+        continue;
+      }
+      std::string canonical = canonicalParameters(spec.parameters);
+      Predecessor before = findPredecessor(previous_, spec.name, *type, canonical);
+      if (before.reusable) {
+        add(spec.name, before.instance, {std::move(canonical), before.createdInGeneration});
         continue;
       }
       auto params = config::ParamTree::fromYaml(spec.parameters, spec.where.file);
@@ -37,8 +50,8 @@ class Builder {
         fail(at(spec.where) + instance.error());
         continue;
       }
-      byName_[spec.name] = instance->get();
-      snap_.instances.push_back(*instance);
+      if (before.sameType) handOver(*before.instance, **instance);
+      add(spec.name, *instance, {std::move(canonical), snap_.generation});
     }
   }
 
@@ -76,6 +89,22 @@ class Builder {
   std::string errors() const { return errors_; }
 
  private:
+  void add(const std::string& name, std::shared_ptr<PluginInstance> instance, InstanceInfo info) {
+    byName_[name] = instance.get();
+    snap_.instances.push_back(std::move(instance));
+    snap_.instanceInfo.push_back(std::move(info));
+  }
+
+  // A fresh instance replacing one of the same name and type (new parameters or a new
+  // library version) may take over its state; the old one keeps serving the requests
+  // still on the previous snapshot. Before publishing, so requests never see it empty.
+  static void handOver([[maybe_unused]] const PluginInstance& from,
+                       [[maybe_unused]] PluginInstance& to) {
+#ifdef EPP_HAS_STATE_HANDOVER
+    handOverState(from, to);
+#endif
+  }
+
   void fail(const std::string& message) {
     if (!errors_.empty()) errors_ += "\n";
     errors_ += message;
@@ -110,6 +139,7 @@ class Builder {
 
   const loader::PluginRegistry& registry_;
   ConfigSnapshot& snap_;
+  const ConfigSnapshot* previous_;
   std::map<std::string, const PluginInstance*> byName_;
   std::string errors_;
 };
@@ -125,15 +155,17 @@ const loader::PluginInstance* ConfigSnapshot::find(const std::string& name) cons
 
 common::Result<ConfigSnapshotPtr> buildSnapshot(config::PickerConfig resolved,
                                                 const loader::PluginRegistry& registry,
-                                                uint64_t generation) {
-  auto snap = std::make_shared<ConfigSnapshot>();
+                                                uint64_t generation,
+                                                const ConfigSnapshot* previous) {
+  // Not make_shared: the deleter lets the reaper move the destruction off the request path.
+  std::shared_ptr<ConfigSnapshot> snap(new ConfigSnapshot(), &releaseSnapshot);
   snap->generation = generation;
   snap->loadedAtWallMs = std::chrono::duration_cast<std::chrono::milliseconds>(
                              std::chrono::system_clock::now().time_since_epoch())
                              .count();
   snap->config = std::move(resolved);
   snap->models.insert(snap->config.routing.models.begin(), snap->config.routing.models.end());
-  Builder b(registry, *snap);
+  Builder b(registry, *snap, previous);
   b.instantiate();
   if (b.errors().empty()) b.wire();
   if (!b.errors().empty()) return Error{b.errors()};

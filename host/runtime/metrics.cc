@@ -88,6 +88,19 @@ Metrics::Metrics()
                       .Name("eppd_config_info")
                       .Help("1 for the live config, labelled with its SHA-256")
                       .Register(common::metricsRegistry())),
+      configReloads_(BuildCounter()
+                         .Name("eppd_config_reload_total")
+                         .Help("Config reload attempts by result: success, failure, unchanged")
+                         .Register(common::metricsRegistry())),
+      configReloadDuration_(BuildHistogram()
+                                .Name("eppd_config_reload_duration_seconds")
+                                .Help("Time of one reload attempt, from trigger to publish")
+                                .Register(common::metricsRegistry())),
+      liveSnapshots_(BuildGauge()
+                         .Name("eppd_config_snapshots_live")
+                         .Help("Config snapshots alive: the current one and those in-flight "
+                               "requests still hold")
+                         .Register(common::metricsRegistry())),
       poolReady_(BuildGauge()
                      .Name("inference_pool_ready_pods")
                      .Help("Endpoints eligible for routing")
@@ -104,7 +117,12 @@ Metrics::Metrics()
                        .Name("inference_pool_average_running_requests")
                        .Help("Average running requests of the pool's endpoints")
                        .Register(common::metricsRegistry())),
-      scheduler_(schedulerE2e_.Add({}, schedulerBuckets())) {}
+      scheduler_(schedulerE2e_.Add({}, schedulerBuckets())) {
+  // Present from the start, so a dashboard's rate() sees the first failure.
+  for (const char* result : {"success", "failure", "unchanged"}) {
+    configReloads_.Add({{"result", result}});
+  }
+}
 
 void Metrics::requestStarted(const std::string& model, const std::string& target, int priority) {
   requestTotal_
@@ -147,14 +165,16 @@ void Metrics::pluginDuration(const loader::PluginInstance& plugin, const char* e
   prometheus::Histogram* h = nullptr;
   {
     std::lock_guard<std::mutex> lock(pluginMutex_);
-    auto& slot = pluginSeries_[{&plugin, extensionPoint}];
-    if (slot == nullptr) {
-      slot = &pluginDuration_.Add({{"extension_point", extensionPoint},
-                                   {"plugin_type", plugin.typeName()},
-                                   {"plugin_name", plugin.name()}},
-                                  pluginBuckets());
+    PluginSeries& slot = pluginSeries_[{&plugin, extensionPoint}];
+    if (slot.histogram == nullptr || slot.name != plugin.name() || slot.type != plugin.typeName()) {
+      slot.histogram = &pluginDuration_.Add({{"extension_point", extensionPoint},
+                                             {"plugin_type", plugin.typeName()},
+                                             {"plugin_name", plugin.name()}},
+                                            pluginBuckets());
+      slot.name = plugin.name();
+      slot.type = plugin.typeName();
     }
-    h = slot;
+    h = slot.histogram;
   }
   h->Observe(seconds);
 }
@@ -168,6 +188,17 @@ void Metrics::configLoaded(uint64_t generation, const std::string& sha256) {
   if (configInfoSeries_ != nullptr) configInfo_.Remove(configInfoSeries_);
   configInfoSeries_ = &configInfo_.Add({{"sha256", sha256}});
   configInfoSeries_->Set(1);
+}
+
+void Metrics::configReload(const std::string& result, double seconds) {
+  configReloads_.Add({{"result", result}}).Increment();
+  configReloadDuration_
+      .Add({}, Histogram::BucketBoundaries{0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10})
+      .Observe(seconds);
+}
+
+void Metrics::liveSnapshots(size_t count) {
+  liveSnapshots_.Add({}).Set(static_cast<double>(count));
 }
 
 void Metrics::streamEnded(const char* result, int httpStatus) {

@@ -35,6 +35,10 @@ class Metrics {
                       double seconds);
   void pluginError(const std::string& pluginName, const std::string& extensionPoint);
   void configLoaded(uint64_t generation, const std::string& sha256);
+  // One reload attempt: result is "success", "failure" or "unchanged".
+  void configReload(const std::string& result, double seconds);
+  // Config snapshots alive (the current one and those in-flight requests still hold).
+  void liveSnapshots(size_t count);
   // One ext_proc stream ended: result (routed, immediate-response, cancelled, …) and the
   // HTTP status of an ImmediateResponse ("0" otherwise).
   void streamEnded(const char* result, int httpStatus);
@@ -56,6 +60,9 @@ class Metrics {
   prometheus::Family<prometheus::Counter>& streams_;
   prometheus::Family<prometheus::Gauge>& configGeneration_;
   prometheus::Family<prometheus::Gauge>& configInfo_;
+  prometheus::Family<prometheus::Counter>& configReloads_;
+  prometheus::Family<prometheus::Histogram>& configReloadDuration_;
+  prometheus::Family<prometheus::Gauge>& liveSnapshots_;
   prometheus::Family<prometheus::Gauge>& poolReady_;
   prometheus::Family<prometheus::Gauge>& poolKv_;
   prometheus::Family<prometheus::Gauge>& poolQueue_;
@@ -63,10 +70,15 @@ class Metrics {
   prometheus::Histogram& scheduler_;
   // Plugin series are created on first use per (instance, point) and kept for the
   // process: prometheus-cpp's Add() takes a lock, this cache avoids it on the hot path
-  // after the first request.
+  // after the first request. Reloads destroy instances and a new one may get a freed
+  // address, so an entry also remembers whose it is.
+  struct PluginSeries {
+    prometheus::Histogram* histogram = nullptr;
+    std::string name;
+    std::string type;
+  };
   std::mutex pluginMutex_;
-  std::map<std::pair<const loader::PluginInstance*, const char*>, prometheus::Histogram*>
-      pluginSeries_;
+  std::map<std::pair<const loader::PluginInstance*, const char*>, PluginSeries> pluginSeries_;
   prometheus::Gauge* configInfoSeries_ = nullptr;
 };
 

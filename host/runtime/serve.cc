@@ -6,7 +6,6 @@
 #include <unistd.h>
 
 #include <fstream>
-#include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -16,41 +15,29 @@
 #include "host/datalayer/endpoint_snapshot.h"
 #include "host/extproc/health_state.h"
 #include "host/extproc/server.h"
+#include "host/runtime/live_config.h"
 #include "host/runtime/metrics.h"
 #include "host/runtime/pipeline.h"
+#include "host/runtime/reload_controller.h"
+#include "host/runtime/snapshot_reaper.h"
+#include "host/runtime/static_endpoints.h"
 
 namespace epp::runtime {
 namespace {
-
-std::vector<datalayer::EndpointState> staticEndpoints(const config::PickerConfig& c) {
-  std::vector<datalayer::EndpointState> out;
-  for (const auto& e : c.endpoints) {
-    datalayer::EndpointState s;
-    s.address = e.address;
-    s.port = e.port;
-    s.name = e.name;
-    s.engine = e.engine;
-    s.role = e.role;
-    s.pool = e.pool;
-    s.labels = e.labels;
-    s.source = "static";
-    s.health = EPP_HEALTH_HEALTHY;
-    out.push_back(std::move(s));
-  }
-  return out;
-}
 
 std::string listenAddress(const std::string& host, int port) {
   bool v6 = host.find(':') != std::string::npos;
   return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
 }
 
-// Blocks SIGINT/SIGTERM in every thread started after this, so sigwait sees them.
-sigset_t blockStopSignals() {
+// Blocks SIGINT, SIGTERM and SIGHUP in every thread started after this, so sigwait sees
+// them.
+sigset_t blockSignals() {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   return set;
 }
@@ -59,7 +46,9 @@ sigset_t blockStopSignals() {
 
 int serve(const ServeOptions& options) {
   auto& log = *common::logger();
-  sigset_t stopSignals = blockStopSignals();
+  sigset_t signals = blockSignals();
+  // Declared first, so it outlives every snapshot holder and destroys what is left last.
+  SnapshotReaper reaper;
 
   auto loaded = loadConfiguration(options.load, 1);
   if (!loaded) {
@@ -68,14 +57,13 @@ int serve(const ServeOptions& options) {
   }
   for (const auto& w : loaded->pluginWarnings) log.warn("plugin: {}", w);
 
-  std::mutex snapshotMutex;
+  LiveConfig live(loaded->snapshot, loaded->registry);
+  auto currentSnapshot = [&live]() { return live.current(); };
   ConfigSnapshotPtr snapshot = loaded->snapshot;
-  auto currentSnapshot = [&]() {
-    std::lock_guard<std::mutex> lock(snapshotMutex);
-    return snapshot;
-  };
-  const config::ServerSpec& server = snapshot->config.server;
+  // Listeners and the decision log are sized once: a reload changes neither.
+  const config::ServerSpec server = snapshot->config.server;
   Metrics::get().configLoaded(snapshot->generation, snapshot->config.sha256);
+  Metrics::get().liveSnapshots(1);
 
   datalayer::EndpointStore endpoints;
   endpoints.replace(staticEndpoints(snapshot->config));
@@ -107,10 +95,32 @@ int serve(const ServeOptions& options) {
     return 1;
   }
 
-  auto admin =
-      admin::AdminServer::start(options.adminAddress.value_or(server.adminAddress),
-                                options.adminPort.value_or(server.adminPort),
-                                {currentSnapshot, loaded->registry.get(), &endpoints, &decisions});
+  ReloadController::Options reloadOptions;
+  reloadOptions.load = options.load;
+  reloadOptions.watch = options.watch;
+  reloadOptions.quiet = std::chrono::milliseconds(std::max(0, options.reloadDebounceMs));
+  reloadOptions.maxDelay = std::max(reloadOptions.quiet * 10, std::chrono::milliseconds(2000));
+  reloadOptions.onPublished = [&health, &endpoints](const ConfigSnapshot&) {
+    health.setReady(endpoints.current()->size() > 0);
+  };
+  ReloadController reloads(reloadOptions, live, endpoints, *loaded);
+  // From here only `live` holds the first snapshot and registry, so that a reload can
+  // release them (and unload their libraries) once no request uses them.
+  loaded.value().snapshot.reset();
+  loaded.value().registry.reset();
+  snapshot.reset();
+
+  admin::AdminSources adminSources;
+  adminSources.config = currentSnapshot;
+  adminSources.registry = [&live] { return live.registry(); };
+  adminSources.liveSnapshots = [&live] { return live.liveSnapshots(); };
+  adminSources.lastReload = [&reloads] { return reloads.lastOutcome(); };
+  adminSources.reload = [&reloads] { return reloads.reloadNow("POST /reload"); };
+  adminSources.endpoints = &endpoints;
+  adminSources.decisions = &decisions;
+  auto admin = admin::AdminServer::start(options.adminAddress.value_or(server.adminAddress),
+                                         options.adminPort.value_or(server.adminPort),
+                                         std::move(adminSources));
   if (!admin) {
     log.error("{}", admin.error());
     return 1;
@@ -119,12 +129,17 @@ int serve(const ServeOptions& options) {
   int exposedMetricsPort =
       exposer->GetListeningPorts().empty() ? metricsPort : exposer->GetListeningPorts().front();
   health.setReady(endpoints.current()->size() > 0);
-  log.info(
-      "eppd serving: ext_proc :{}, health :{}, metrics :{}, admin {}:{}; config {} "
-      "(generation {}, sha256 {}), {} endpoints",
-      (*grpc)->port(), (*grpc)->healthPort(), exposedMetricsPort,
-      options.adminAddress.value_or(server.adminAddress), (*admin)->port(), snapshot->config.source,
-      snapshot->generation, snapshot->config.sha256.substr(0, 12), endpoints.current()->size());
+  reloads.start();
+  {
+    ConfigSnapshotPtr current = live.current();
+    log.info(
+        "eppd serving: ext_proc :{}, health :{}, metrics :{}, admin {}:{}; config {} "
+        "(generation {}, sha256 {}), {} endpoints; reload on {}SIGHUP and POST /reload",
+        (*grpc)->port(), (*grpc)->healthPort(), exposedMetricsPort,
+        options.adminAddress.value_or(server.adminAddress), (*admin)->port(),
+        current->config.source, current->generation, current->config.sha256.substr(0, 12),
+        endpoints.current()->size(), options.watch ? "file changes, " : "");
+  }
   if (!options.readyFile.empty()) {
     nlohmann::json ready = {{"pid", ::getpid()},
                             {"extprocPort", (*grpc)->port()},
@@ -137,8 +152,10 @@ int serve(const ServeOptions& options) {
   }
 
   int sig = 0;
-  sigwait(&stopSignals, &sig);
+  while (sigwait(&signals, &sig) == 0 && sig == SIGHUP) reloads.notify("SIGHUP");
   log.info("received signal {}: draining for up to {} s", sig, options.drainSeconds);
+  // No reload publishes while draining; one in progress finishes first.
+  reloads.stop();
   health.setReady(false);
   (*grpc)->shutdown(std::chrono::seconds(options.drainSeconds));
   // Each civetweb server (metrics, admin) takes up to its 2 s poll quantum to stop: stop

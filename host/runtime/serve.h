@@ -1,7 +1,9 @@
 // File: host/runtime/serve.h
 //
 // `eppd serve`: load the config, start the ext_proc and health listeners, /metrics and the
-// admin view, report readiness, and run until SIGTERM or SIGINT, then drain.
+// admin view, report readiness, and run until SIGTERM or SIGINT, then drain. Meanwhile
+// the config and plugins hot-reload (reload_controller.h) on file changes, SIGHUP and
+// POST /reload.
 #pragma once
 
 #include <filesystem>
@@ -22,6 +24,10 @@ struct ServeOptions {
   // tests learn the ports eppd picked.
   std::string readyFile;
   int drainSeconds = 10;
+  // Reload on config and plugin file changes (SIGHUP and POST /reload work regardless).
+  bool watch = true;
+  // Quiet period after the last file change (or SIGHUP) before reloading.
+  int reloadDebounceMs = 200;
 };
 
 // Returns the process exit code.

@@ -63,7 +63,8 @@ TEST_F(CliTest, ListJsonShowsEachType) {
   EXPECT_EQ(type["kinds"], nlohmann::json::array({"scorer"}));
   EXPECT_EQ(type["plugin"], "test-plugin");
   EXPECT_EQ(type["version"], "1.0.0");
-  EXPECT_EQ(type["abi"], "1.0");
+  EXPECT_EQ(type["abi"], "1.1");
+  EXPECT_EQ(type["state_handover"], false);
   EXPECT_EQ(type["file"], (plugins() / "libscorer.so").string());
   EXPECT_EQ(type["sha256"].get<std::string>().size(), 64u);
 }
@@ -93,9 +94,9 @@ TEST_F(CliTest, ListTableHasOneRowPerType) {
   std::getline(lines, first);
   std::getline(lines, second);
   EXPECT_THAT(header, ::testing::MatchesRegex("TYPE +KIND\\(S\\) +PLUGIN +VERSION +ABI +FILE"));
-  EXPECT_THAT(first, ::testing::MatchesRegex("other-scorer +scorer +other-plugin +1\\.0\\.0 +1\\.0 "
+  EXPECT_THAT(first, ::testing::MatchesRegex("other-scorer +scorer +other-plugin +1\\.0\\.0 +1\\.1 "
                                              "+.*/b\\.so"));
-  EXPECT_THAT(second, ::testing::MatchesRegex("test-scorer +scorer +test-plugin +1\\.0\\.0 +1\\.0 "
+  EXPECT_THAT(second, ::testing::MatchesRegex("test-scorer +scorer +test-plugin +1\\.0\\.0 +1\\.1 "
                                               "+.*/a\\.so"));
   EXPECT_EQ(run.err, "");
 }
@@ -110,11 +111,14 @@ TEST_F(CliTest, InspectShowsTheDescriptor) {
   EXPECT_EQ(doc["version"], "0.9.0-rc.1+build.7");
   EXPECT_EQ(doc["abi"], "1.0");
   EXPECT_EQ(doc["shutdown"], false);
-  ASSERT_EQ(doc["types"].size(), 3u);
+  ASSERT_EQ(doc["types"].size(), 4u);
   EXPECT_EQ(doc["types"][2]["type"], "truncated-hooks");
   EXPECT_EQ(doc["types"][2]["kinds"], nlohmann::json::array({"request-hooks"}));
   EXPECT_EQ(doc["types"][2]["optional_hooks"],
             nlohmann::json::array({"request-hooks.prepare_request", "request-hooks.pre_request"}));
+  EXPECT_EQ(doc["types"][2]["state_handover"], false);  // set beyond its struct_size
+  EXPECT_EQ(doc["types"][3]["type"], "truncated-v1-0");
+  EXPECT_EQ(doc["types"][3]["state_handover"], false);
 
   Outcome text = eppd("plugins inspect '" + file.string() + "' --plugin-cache '" +
                       (dir_ / "cache").string() + "'");
@@ -122,6 +126,27 @@ TEST_F(CliTest, InspectShowsTheDescriptor) {
   EXPECT_THAT(text.out, HasSubstr("plugin:      truncated 0.9.0-rc.1+build.7\n"));
   EXPECT_THAT(text.out, HasSubstr("  truncated-adapter\n    kinds:          backend-adapter\n"));
   EXPECT_THAT(text.out, HasSubstr("sha256:      "));
+  EXPECT_THAT(text.out, HasSubstr("  truncated-v1-0\n    kinds:          scorer, data-hooks\n"));
+  EXPECT_THAT(text.out, Not(HasSubstr("state handover: yes")));
+}
+
+TEST_F(CliTest, InspectShowsTheStateHandover) {
+  fs::path file = testing_abi::copyPlugin(TP_HANDOVER_V1, dir_ / "handover.so");
+  std::string args =
+      "plugins inspect '" + file.string() + "' --plugin-cache '" + (dir_ / "cache").string() + "'";
+  Outcome text = eppd(args);
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_THAT(text.out, HasSubstr("  handover-counter\n"
+                                  "    kinds:          scorer, state-handover\n"));
+  EXPECT_THAT(text.out, HasSubstr("    optional hooks: state-handover.export_state, "
+                                  "state-handover.import_state\n"
+                                  "    state handover: yes\n"));
+  Outcome json = eppd(args + " --json");
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  auto doc = nlohmann::json::parse(json.out);
+  EXPECT_EQ(doc["abi"], "1.1");
+  EXPECT_EQ(doc["types"][0]["kinds"], nlohmann::json::array({"scorer", "state-handover"}));
+  EXPECT_EQ(doc["types"][0]["state_handover"], true);
 }
 
 TEST_F(CliTest, InspectOfABadFileFails) {
@@ -130,7 +155,7 @@ TEST_F(CliTest, InspectOfABadFileFails) {
                      (dir_ / "cache").string() + "'");
   EXPECT_EQ(run.exit_code, 1);
   EXPECT_EQ(run.err,
-            "error: " + file.string() + ": plugin built for ABI 2.0, this eppd speaks 1.0\n");
+            "error: " + file.string() + ": plugin built for ABI 2.1, this eppd speaks 1.1\n");
   EXPECT_EQ(run.out, "");
 }
 
@@ -138,7 +163,7 @@ TEST_F(CliTest, VersionAndLogLevel) {
   Outcome version = eppd("version");
   EXPECT_EQ(version.exit_code, 0);
   EXPECT_THAT(version.out, ::testing::MatchesRegex("eppd [0-9]+\\.[0-9]+\\.[0-9]+ \\(plugin ABI "
-                                                   "1\\.0\\)\n"));
+                                                   "1\\.1\\)\n"));
   Outcome bad_level = eppd("--log-level loud version");
   EXPECT_NE(bad_level.exit_code, 0);
   EXPECT_THAT(bad_level.err, HasSubstr("unknown log level 'loud'"));

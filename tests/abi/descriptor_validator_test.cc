@@ -28,6 +28,12 @@ epp_status pickFlowStub(epp_instance_plugin_ptr, epp_band_state_plugin_ptr,
 }
 epp_band_state_plugin_ptr bandNewStub(epp_instance_plugin_ptr, int32_t) { return nullptr; }
 void bandDestroyStub(epp_instance_plugin_ptr, epp_band_state_plugin_ptr) {}
+epp_status exportStub(epp_instance_plugin_ptr, epp_state_sink_host_ptr, epp_error_host_ptr) {
+  return EPP_OK;
+}
+epp_status importStub(epp_instance_plugin_ptr, epp_str, epp_bytes, epp_error_host_ptr) {
+  return EPP_OK;
+}
 
 // A valid two-type library the cases below break one field at a time.
 struct Library {
@@ -35,6 +41,7 @@ struct Library {
   epp_filter_v1 filter{sizeof(epp_filter_v1), filterStub};
   epp_fairness_policy_v1 fairness{sizeof(epp_fairness_policy_v1), nullptr, nullptr, pickFlowStub};
   epp_request_hooks_v1 hooks{sizeof(epp_request_hooks_v1)};
+  epp_state_handover_v1 handover{sizeof(epp_state_handover_v1), exportStub, importStub};
   epp_type_descriptor first{};
   epp_type_descriptor second{};
   const epp_type_descriptor* types[2] = {&first, &second};
@@ -42,19 +49,22 @@ struct Library {
 
   Library() {
     first.struct_size = sizeof(first);
-    first.kinds = EPP_KIND_SCORER | EPP_KIND_FILTER | EPP_KIND_REQUEST_HOOKS;
+    first.kinds =
+        EPP_KIND_SCORER | EPP_KIND_FILTER | EPP_KIND_REQUEST_HOOKS | EPP_KIND_STATE_HANDOVER;
     first.type_name = "queue-scorer";
     first.create = createStub;
     first.destroy = destroyStub;
     first.scorer = &scorer;
     first.filter = &filter;
     first.request_hooks = &hooks;
+    first.state_handover = &handover;
     second = first;
     second.kinds = EPP_KIND_FAIRNESS_POLICY;
     second.type_name = "round-robin2";
     second.scorer = nullptr;
     second.filter = nullptr;
     second.request_hooks = nullptr;
+    second.state_handover = nullptr;
     second.fairness_policy = &fairness;
     descriptor.struct_size = sizeof(descriptor);
     descriptor.abi_major = EPP_ABI_MAJOR;
@@ -92,9 +102,9 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"DescriptorTooSmall", [](Library& l) { l.descriptor.struct_size = 40; },
              "descriptor struct_size 40 is smaller than the 48 bytes of its v1.0 fields"},
         Case{"DescriptorOtherMajor", [](Library& l) { l.descriptor.abi_major = 2; },
-             "descriptor built for ABI 2.0, this eppd speaks 1.0"},
-        Case{"DescriptorNewerMinor", [](Library& l) { l.descriptor.abi_minor = 1; },
-             "descriptor built for ABI 1.1, newer than this eppd's ABI 1.0"},
+             "descriptor built for ABI 2.1, this eppd speaks 1.1"},
+        Case{"DescriptorNewerMinor", [](Library& l) { l.descriptor.abi_minor = 2; },
+             "descriptor built for ABI 1.2, newer than this eppd's ABI 1.1"},
         Case{"NullName", [](Library& l) { l.descriptor.name = nullptr; },
              "descriptor name is NULL"},
         Case{"EmptyName", [](Library& l) { l.descriptor.name = ""; }, "descriptor name is empty"},
@@ -145,7 +155,30 @@ INSTANTIATE_TEST_SUITE_P(
              "band_state_destroy"},
         Case{"HooksTableWithoutSize", [](Library& l) { l.hooks.struct_size = 0; },
              "type 'queue-scorer': request-hooks table struct_size 0 is smaller than the 4 "
-             "bytes of its v1.0 fields"}),
+             "bytes of its v1.0 fields"},
+        // ABI 1.1: the state hand-over table, on the first type.
+        Case{"HandoverTableWithoutKind",
+             [](Library& l) { l.first.kinds &= ~EPP_KIND_STATE_HANDOVER; },
+             "type 'queue-scorer' has a state-handover table but does not declare kind "
+             "state-handover"},
+        Case{"HandoverKindWithoutTable", [](Library& l) { l.first.state_handover = nullptr; },
+             "type 'queue-scorer' declares kind state-handover but its state-handover table is "
+             "absent"},
+        Case{
+            "HandoverKindBeyondAnOlderLayout",
+            [](Library& l) { l.first.struct_size = offsetof(epp_type_descriptor, state_handover); },
+            "type 'queue-scorer' declares kind state-handover but its struct_size 128 ends "
+            "before the state-handover table"},
+        Case{"HandoverTableTooSmall",
+             [](Library& l) {
+               l.handover.struct_size = offsetof(epp_state_handover_v1, import_state);
+             },
+             "type 'queue-scorer': state-handover table struct_size 16 is smaller than the 24 "
+             "bytes of its v1.1 fields"},
+        Case{"HandoverWithoutExport", [](Library& l) { l.handover.export_state = nullptr; },
+             "type 'queue-scorer': state-handover table has no 'export_state' function"},
+        Case{"HandoverWithoutImport", [](Library& l) { l.handover.import_state = nullptr; },
+             "type 'queue-scorer': state-handover table has no 'import_state' function"}),
     [](const ::testing::TestParamInfo<Case>& param_info) {
       return std::string(param_info.param.name);
     });
@@ -179,6 +212,19 @@ TEST(DescriptorValidatorTest, AbiSymbolRulesAgainstInjectedHost) {
 TEST(DescriptorValidatorTest, OlderMinorDescriptorAcceptedByNewerHost) {
   Library library;
   EXPECT_TRUE(validateDescriptor(&library.descriptor, kAbi, HostAbi{EPP_ABI_MAJOR, 3}));
+}
+
+// A 1.0 plugin: descriptor and ABI 1.0, types ending at data_hooks. Whatever lies beyond
+// (here a valid-looking hand-over table) is not its, so it is neither checked nor a
+// mismatch with its kinds.
+TEST(DescriptorValidatorTest, Abi10LayoutIsValidWithAnythingBeyondIt) {
+  Library library;
+  library.descriptor.abi_minor = 0;
+  library.first.kinds &= ~EPP_KIND_STATE_HANDOVER;
+  library.first.struct_size = offsetof(epp_type_descriptor, state_handover);
+  library.handover.import_state = nullptr;  // would be refused if it were read
+  common::Status status = validateDescriptor(&library.descriptor, EPP_ABI_PACK(1, 0));
+  EXPECT_TRUE(status) << status.error();
 }
 
 TEST(DescriptorValidatorTest, DescriptorMustAgreeWithAbiSymbol) {

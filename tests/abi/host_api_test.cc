@@ -19,6 +19,7 @@
 #include "host/loader/instance_host.h"
 #include "host/loader/metrics_sink.h"
 #include "host/loader/request_host.h"
+#include "host/loader/state_sink.h"
 #include "test_support.h"
 
 namespace epp::loader {
@@ -400,6 +401,32 @@ TEST(HostApiTest, SinkCollectsLorasAndLabels) {
   EXPECT_THAT(sink.active_loras, ElementsAre("sql-lora", "tweet-lora"));
   EXPECT_THAT(sink.waiting_loras, ElementsAre("chat-lora"));
   EXPECT_THAT(sink.labels, UnorderedElementsAre(Pair("engine_version", "0.6.1")));
+}
+
+TEST(HostApiTest, StateSinkCopiesTheFormatAndAppendsWithinItsLimit) {
+  StateSink sink(10);
+  std::string format = "counter/v1";
+  EXPECT_EQ(api().state_sink_set_format(sink.handle(), toStr(format)), EPP_OK);
+  format = "changed";
+  EXPECT_EQ(sink.format(), "counter/v1");
+  EXPECT_EQ(api().state_sink_set_format(sink.handle(), str("")), EPP_ERR_INVALID_ARGUMENT);
+  const std::string too_long(StateSink::kMaxFormatLength + 1, 'f');
+  EXPECT_EQ(api().state_sink_set_format(sink.handle(), toStr(too_long)), EPP_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(sink.format(), "counter/v1");
+
+  const uint8_t bytes[] = {'a', 'b', 'c', 'd', 'e', 'f'};
+  EXPECT_EQ(api().state_sink_write(sink.handle(), epp_bytes{bytes, 6}), EPP_OK);
+  EXPECT_EQ(api().state_sink_write(sink.handle(), epp_bytes{bytes, 4}), EPP_OK);
+  EXPECT_EQ(sink.data(), "abcdefabcd");
+  EXPECT_FALSE(sink.overflowed());
+  EXPECT_EQ(api().state_sink_write(sink.handle(), epp_bytes{nullptr, 0}), EPP_OK);
+  EXPECT_EQ(api().state_sink_write(sink.handle(), epp_bytes{bytes, 1}), EPP_ERR_OUT_OF_RANGE);
+  EXPECT_TRUE(sink.overflowed());
+  EXPECT_EQ(sink.data(), "abcdefabcd");
+
+  EXPECT_EQ(api().state_sink_write(sink.handle(), epp_bytes{nullptr, 3}), EPP_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(api().state_sink_write(nullptr, epp_bytes{bytes, 1}), EPP_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(api().state_sink_set_format(nullptr, str("x")), EPP_ERR_INVALID_ARGUMENT);
 }
 
 }  // namespace

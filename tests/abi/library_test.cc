@@ -80,9 +80,9 @@ TEST_F(LibraryTest, NewerMinorPluginIsRefused) {
   auto library = load(file);
   ASSERT_FALSE(library);
   EXPECT_EQ(library.error(),
-            file.string() + ": plugin built for ABI 1.1, newer than this eppd's ABI 1.0");
-  // The same file is fine for a host that speaks 1.1.
-  EXPECT_TRUE(load(file, HostAbi{1, 1}));
+            file.string() + ": plugin built for ABI 1.2, newer than this eppd's ABI 1.1");
+  // The same file is fine for a host that speaks 1.2.
+  EXPECT_TRUE(load(file, HostAbi{1, 2}));
 }
 
 TEST_F(LibraryTest, OtherMajorIsRefusedBeforeAnyPluginCodeRuns) {
@@ -90,7 +90,7 @@ TEST_F(LibraryTest, OtherMajorIsRefusedBeforeAnyPluginCodeRuns) {
   fs::path file = copy(TP_OTHER_MAJOR, "major.so");
   auto library = load(file);
   ASSERT_FALSE(library);
-  EXPECT_EQ(library.error(), file.string() + ": plugin built for ABI 2.0, this eppd speaks 1.0");
+  EXPECT_EQ(library.error(), file.string() + ": plugin built for ABI 2.1, this eppd speaks 1.1");
   EXPECT_FALSE(log.contains("entry called"));
 }
 
@@ -98,7 +98,7 @@ TEST_F(LibraryTest, DescriptorDisagreeingWithAbiSymbolIsRefused) {
   auto library = load(copy(TP_DESCRIPTOR_OTHER_MAJOR, "desc.so"));
   ASSERT_FALSE(library);
   EXPECT_THAT(library.error(),
-              HasSubstr("invalid descriptor: descriptor built for ABI 2.0, this eppd speaks 1.0"));
+              HasSubstr("invalid descriptor: descriptor built for ABI 2.1, this eppd speaks 1.1"));
 }
 
 TEST_F(LibraryTest, FilesThatAreNotSharedObjectsAreNamedAsSuch) {
@@ -209,7 +209,7 @@ TEST_F(LibraryTest, TruncatedStructsLoadWithMissingFieldsAbsent) {
     const LoadedLibrary& lib = **library;
     EXPECT_EQ(lib.version(), "0.9.0-rc.1+build.7");
     EXPECT_EQ(lib.descriptor().shutdown, nullptr);
-    ASSERT_EQ(lib.types().size(), 3u);
+    ASSERT_EQ(lib.types().size(), 4u);
 
     const epp_type_descriptor* scorer = lib.findType("truncated-scorer");
     ASSERT_NE(scorer, nullptr);
@@ -232,6 +232,15 @@ TEST_F(LibraryTest, TruncatedStructsLoadWithMissingFieldsAbsent) {
     EXPECT_EQ(hooks->request_hooks->request_complete, nullptr);
     EXPECT_THAT(optionalHooks(*hooks),
                 ElementsAre("request-hooks.prepare_request", "request-hooks.pre_request"));
+    EXPECT_EQ(hooks->state_handover, nullptr);  // ABI 1.1, far beyond its struct_size
+
+    // The complete 1.0 type descriptor: everything up to data_hooks, nothing of 1.1.
+    const epp_type_descriptor* v10 = lib.findType("truncated-v1-0");
+    ASSERT_NE(v10, nullptr);
+    EXPECT_EQ(v10->kinds, EPP_KIND_SCORER | EPP_KIND_DATA_HOOKS);
+    ASSERT_NE(v10->data_hooks, nullptr);
+    EXPECT_EQ(v10->state_handover, nullptr);
+    EXPECT_THAT(optionalHooks(*v10), ElementsAre("data-hooks.endpoints_removed"));
   }
   EXPECT_FALSE(log.contains("truncated shutdown called"));
 }

@@ -39,6 +39,7 @@ class EppdProcess {
   std::string healthTarget() const { return "127.0.0.1:" + std::to_string(healthPort_); }
   int adminPort() const { return adminPort_; }
   int metricsPort() const { return metricsPort_; }
+  pid_t pid() const { return pid_; }
   const std::filesystem::path& dir() const { return dir_; }
   // Everything eppd wrote to stderr so far.
   std::string log() const;

@@ -3,9 +3,12 @@
 // status codes without taking the host down.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <map>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "epp/cpp/plugin.h"
 #include "epp/testing/fake_host.h"
@@ -289,6 +292,86 @@ EPP_PLUGIN_ENTRY_FN(testEntry, "cpp-layer-test", "1.2.3", "every kind",
                     EPP_TYPE(ParamsProbe, "params-probe", "reads params"),
                     EPP_TYPE(FailingCtor, "failing-ctor", "refuses to start"))
 
+// ---- state hand-over: one type in two library versions with different state layouts ----
+
+// Requests seen per user (header x-user); score() writes the user's count after this one.
+// Version 1 keeps a std::map and exports "sessions/v1" (lines "user count").
+class SessionsV1 : public Plugin, public epp::cpp::Scorer, public epp::cpp::StateHandover {
+ public:
+  explicit SessionsV1(const CreateContext& ctx)
+      : Plugin(ctx), exportThrows_(ctx.params().getBool("exportThrows", false)) {}
+  void score(const Request& r, const EndpointList&, std::span<double> scores) override {
+    double n = static_cast<double>(++seen_[std::string(r.header("x-user").value_or(""))]);
+    std::fill(scores.begin(), scores.end(), n);
+  }
+  std::optional<epp::cpp::ExportedState> exportState() override {
+    if (exportThrows_) throw std::runtime_error("session table locked");
+    if (seen_.empty()) return std::nullopt;
+    std::string text;
+    for (const auto& [user, n] : seen_) text += user + " " + std::to_string(n) + "\n";
+    return epp::cpp::ExportedState{"sessions/v1", text};
+  }
+  bool importState(std::string_view format, std::string_view data) override {
+    if (format != "sessions/v1") return false;
+    std::map<std::string, int64_t> parsed;
+    size_t start = 0;
+    while (start < data.size()) {
+      size_t end = data.find('\n', start);
+      size_t space = data.find(' ', start);
+      if (end == std::string_view::npos || space > end) {
+        throw epp::cpp::Error("sessions/v1: bad line at byte " + std::to_string(start));
+      }
+      parsed[std::string(data.substr(start, space - start))] =
+          std::stoll(std::string(data.substr(space + 1, end - space - 1)));
+      start = end + 1;
+    }
+    seen_ = std::move(parsed);  // parsed completely before anything changes
+    return true;
+  }
+
+ private:
+  bool exportThrows_;
+  std::map<std::string, int64_t> seen_;
+};
+
+// Version 2 keeps a vector and exports "sessions/v2" ("user=count;..."); it still reads v1.
+class SessionsV2 : public Plugin, public epp::cpp::Scorer, public epp::cpp::StateHandover {
+ public:
+  explicit SessionsV2(const CreateContext& ctx) : Plugin(ctx) {}
+  void score(const Request& r, const EndpointList&, std::span<double> scores) override {
+    std::string user(r.header("x-user").value_or(""));
+    auto it = std::find_if(seen_.begin(), seen_.end(), [&](auto& e) { return e.first == user; });
+    if (it == seen_.end()) it = seen_.insert(seen_.end(), {user, 0});
+    std::fill(scores.begin(), scores.end(), static_cast<double>(++it->second));
+  }
+  std::optional<epp::cpp::ExportedState> exportState() override {
+    std::string text;
+    for (const auto& [user, n] : seen_) text += user + "=" + std::to_string(n) + ";";
+    return epp::cpp::ExportedState{"sessions/v2", text};
+  }
+  bool importState(std::string_view format, std::string_view data) override {
+    if (format == "sessions/v1") {
+      for (std::string_view rest = data; !rest.empty();) {
+        std::string_view line = rest.substr(0, rest.find('\n'));
+        rest.remove_prefix(std::min(rest.size(), line.size() + 1));
+        size_t space = line.find(' ');
+        seen_.emplace_back(std::string(line.substr(0, space)),
+                           std::stoll(std::string(line.substr(space + 1))));
+      }
+      return true;
+    }
+    return false;  // (v2 import left out: not what these tests are about)
+  }
+
+ private:
+  std::vector<std::pair<std::string, int64_t>> seen_;
+};
+
+EPP_PLUGIN_ENTRY_FN(sessionsV1Entry, "sessions", "1.0.0", "session counts, v1 layout",
+                    EPP_TYPE(SessionsV1, "sessions", "counts requests per user"))
+EPP_PLUGIN_ENTRY_FN(sessionsV2Entry, "sessions", "2.0.0", "session counts, v2 layout",
+                    EPP_TYPE(SessionsV2, "sessions", "counts requests per user"))
+
 class CppLayerTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -538,6 +621,105 @@ TEST_F(CppLayerTest, ParamsAreTypedAndStrict) {
 TEST_F(CppLayerTest, ConstructorErrorsReachTheHostWithTheirMessage) {
   EXPECT_EQ(host_.create(plugin_, "failing-ctor"), nullptr);
   EXPECT_EQ(host_.lastError(), "params: cannot start: no GPU");
+}
+
+// Two versions of one plugin (two entry functions: two "libraries"), as after a reload that
+// loaded a new version beside the old one.
+class StateHandoverTest : public CppLayerTest {
+ protected:
+  double scoreFor(epp::testing::FakeInstance& instance, const std::string& user) {
+    FakeRequest r({.headers = {{"x-user", user}}});
+    EndpointSet eps({{}});
+    double out = instance.score(r, eps)[0];
+    EXPECT_EQ(instance.status(), EPP_OK);
+    return out;
+  }
+  const epp_plugin_descriptor* v1_ = host_.load(&sessionsV1Entry);
+  const epp_plugin_descriptor* v2_ = host_.load(&sessionsV2Entry);
+};
+
+TEST_F(StateHandoverTest, DerivingFillsTheTable) {
+  const epp_type_descriptor* t = v1_->types[0];
+  EXPECT_EQ(t->kinds, EPP_KIND_SCORER | EPP_KIND_STATE_HANDOVER);
+  ASSERT_NE(t->state_handover, nullptr);
+  EXPECT_EQ(t->state_handover->struct_size, sizeof(epp_state_handover_v1));
+  EXPECT_NE(t->state_handover->export_state, nullptr);
+  EXPECT_NE(t->state_handover->import_state, nullptr);
+  // Presence is capability: types without the mixin have no table.
+  EXPECT_EQ(type("idle-scorer")->state_handover, nullptr);
+  EXPECT_EQ(type("hooks")->kinds, EPP_KIND_REQUEST_HOOKS | EPP_KIND_DATA_HOOKS);
+}
+
+TEST_F(StateHandoverTest, StateMovesFromTheOldVersionToTheNewOne) {
+  auto old = host_.create(v1_, "sessions");
+  ASSERT_NE(old, nullptr) << host_.lastError();
+  for (int i = 0; i < 3; ++i) scoreFor(*old, "alice");
+  scoreFor(*old, "bob");
+  auto fresh = host_.create(v2_, "sessions");
+  ASSERT_NE(fresh, nullptr);
+
+  epp::testing::FakeHandover h = host_.handOver(*old, *fresh);
+  EXPECT_EQ(h.result, epp::testing::FakeHandover::kImported) << h.error;
+  EXPECT_EQ(h.format, "sessions/v1");
+  EXPECT_EQ(h.bytes, std::string("alice 3\nbob 1\n").size());
+  EXPECT_EQ(scoreFor(*fresh, "alice"), 4.0);
+  EXPECT_EQ(scoreFor(*fresh, "bob"), 2.0);
+  EXPECT_EQ(scoreFor(*fresh, "carol"), 1.0);
+  // The old instance is unchanged and keeps serving.
+  EXPECT_EQ(scoreFor(*old, "alice"), 4.0);
+  // The new version exports its own layout.
+  epp::testing::FakeStateExport exported = fresh->exportState();
+  EXPECT_EQ(exported.status, EPP_OK);
+  EXPECT_EQ(exported.format, "sessions/v2");
+  EXPECT_EQ(exported.data, "alice=4;bob=2;carol=1;");
+}
+
+TEST_F(StateHandoverTest, AnOlderVersionRefusesANewerFormat) {
+  auto newer = host_.create(v2_, "sessions");
+  scoreFor(*newer, "alice");
+  auto older = host_.create(v1_, "sessions");
+  epp::testing::FakeHandover h = host_.handOver(*newer, *older);
+  EXPECT_EQ(h.result, epp::testing::FakeHandover::kRefused);
+  EXPECT_EQ(h.status, EPP_ERR_UNIMPLEMENTED);
+  EXPECT_EQ(h.error, "format 'sessions/v2' is not one this version reads");
+  EXPECT_EQ(scoreFor(*older, "alice"), 1.0);  // fresh
+}
+
+TEST_F(StateHandoverTest, ExceptionsAndEmptyStateBecomeStatuses) {
+  auto empty = host_.create(v1_, "sessions");
+  auto fresh = host_.create(v1_, "sessions");
+  epp::testing::FakeHandover nothing = host_.handOver(*empty, *fresh);
+  EXPECT_EQ(nothing.result, epp::testing::FakeHandover::kNothing);
+  EXPECT_EQ(nothing.status, EPP_ERR_NOT_FOUND);
+
+  auto throwing = host_.create(v1_, "sessions", ParamValue::map({{"exportThrows", true}}));
+  epp::testing::FakeStateExport exported = throwing->exportState();
+  EXPECT_EQ(exported.status, EPP_ERR_INTERNAL);
+  EXPECT_EQ(exported.error, "session table locked");
+  EXPECT_EQ(host_.handOver(*throwing, *fresh).result, epp::testing::FakeHandover::kFailed);
+
+  std::string error;
+  EXPECT_EQ(fresh->importState("sessions/v1", "alice 1\ngarbage", &error),
+            EPP_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(error, "sessions/v1: bad line at byte 8");
+  EXPECT_EQ(scoreFor(*fresh, "alice"), 1.0);  // nothing of the bad image was applied
+  // The size limit the host sets is reported as the host's status.
+  scoreFor(*fresh, "alice");
+  EXPECT_EQ(fresh->exportState(/*maxBytes=*/4).status, EPP_ERR_OUT_OF_RANGE);
+  host_.maxStateBytes = 4;
+  EXPECT_EQ(host_.handOver(*fresh, *empty).result, epp::testing::FakeHandover::kFailed);
+}
+
+TEST_F(StateHandoverTest, TypesWithoutTheMixinAreANoOp) {
+  auto a = host_.create(plugin_, "idle-scorer", ParamValue(), "a");
+  auto b = host_.create(plugin_, "idle-scorer", ParamValue(), "b");
+  EXPECT_FALSE(a->offersStateHandover());
+  epp::testing::FakeHandover h = host_.handOver(*a, *b);
+  EXPECT_EQ(h.result, epp::testing::FakeHandover::kNotOffered);
+  EXPECT_EQ(h.error, "'a' offers no state hand-over");
+  EXPECT_THROW(a->exportState(), std::logic_error);
+  auto sessions = host_.create(v1_, "sessions");
+  EXPECT_EQ(host_.handOver(*sessions, *a).error, "types differ (sessions and idle-scorer)");
 }
 
 }  // namespace

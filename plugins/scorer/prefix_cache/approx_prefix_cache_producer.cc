@@ -6,6 +6,8 @@
 #include <optional>
 #include <vector>
 
+#include "plugins/scorer/prefix_cache/prefix_index_codec.h"
+
 namespace epp::plugins {
 namespace {
 
@@ -118,6 +120,47 @@ void ApproxPrefixCacheProducer::endpointsRemoved(std::span<const uint64_t> endpo
   std::unique_lock lock(mutex_);
   for (uint64_t id : endpointIds) index_.removeEndpoint(id);
   indexSize_.set(static_cast<double>(index_.size()));
+}
+
+std::optional<cpp::ExportedState> ApproxPrefixCacheProducer::exportState() {
+  // Requests keep matching meanwhile; recording waits for the copy (a few ms per million
+  // entries).
+  std::shared_lock lock(mutex_);
+  if (index_.size() == 0) return std::nullopt;
+  return cpp::ExportedState{std::string(kPrefixIndexFormatV1),
+                            encodePrefixIndex(index_, {.blockSizeTokens = config_.blockSizeTokens,
+                                                       .autoTune = config_.autoTune})};
+}
+
+bool ApproxPrefixCacheProducer::importState(std::string_view format, std::string_view data) {
+  if (format != kPrefixIndexFormatV1) return false;
+  const PrefixIndexImage image = parsePrefixIndex(data);
+  // Blocks hashed at another size would never match: start fresh instead of filling the
+  // LRUs with dead entries. Auto-tuned on both sides, the engines decide the size for both.
+  const PrefixIndexHashing& from = image.hashing;
+  if (from.autoTune != config_.autoTune ||
+      (!config_.autoTune && from.blockSizeTokens != config_.blockSizeTokens)) {
+    auto describe = [](bool autoTune, uint32_t blockSize) {
+      return autoTune ? std::string("auto-tuned blocks")
+                      : "blocks of " + std::to_string(blockSize) + " tokens";
+    };
+    throw cpp::Error("index of " + describe(from.autoTune, from.blockSizeTokens) +
+                     " does not fit this instance's " +
+                     describe(config_.autoTune, config_.blockSizeTokens));
+  }
+  // The capacity this instance would give each endpoint. With autoTune it follows each
+  // engine's KV blocks, unknown until the endpoint's next request: keep what the old
+  // instance held (within the engine's capacity then), the next insert trims it.
+  const size_t capacity = config_.autoTune ? static_cast<size_t>(PrefixCacheConfig::kMaxLruCapacity)
+                                           : config_.lruCapacityPerServer;
+  PrefixIndex index = buildPrefixIndex(image, capacity);
+  std::unique_lock lock(mutex_);
+  index_ = std::move(index);
+  indexSize_.set(static_cast<double>(index_.size()));
+  log(cpp::LogLevel::kInfo, "took over a prefix index of " + std::to_string(index_.size()) +
+                                " entries over " + std::to_string(index_.endpointCount()) +
+                                " endpoints");
+  return true;
 }
 
 }  // namespace epp::plugins

@@ -16,10 +16,15 @@ inline constexpr std::string_view kHitRatioMetric = "inference_extension_prefix_
 // candidate's matched / total leading prefix blocks under kMatchRatioKey for
 // prefix-cache-scorer. After the decision it records the request's blocks on the endpoints
 // it goes to.
+//
+// When eppd re-creates it (new parameters, or a new version of this library loaded beside
+// the old one) the old instance hands its index to the new one ("prefix-index/v1", see
+// prefix_index_codec.h), so a reload does not start from a cold cache.
 class ApproxPrefixCacheProducer : public cpp::Plugin,
                                   public cpp::PrepareRequestHook,
                                   public cpp::PreRequestHook,
-                                  public cpp::EndpointHooks {
+                                  public cpp::EndpointHooks,
+                                  public cpp::StateHandover {
  public:
   explicit ApproxPrefixCacheProducer(const cpp::CreateContext& ctx);
 
@@ -29,6 +34,9 @@ class ApproxPrefixCacheProducer : public cpp::Plugin,
   void preRequest(const cpp::Request& request, const cpp::SchedulingResult& result) override;
   // cpp::EndpointHooks
   void endpointsRemoved(std::span<const uint64_t> endpointIds) override;
+  // cpp::StateHandover
+  std::optional<cpp::ExportedState> exportState() override;
+  bool importState(std::string_view format, std::string_view data) override;
 
  private:
   PrefixCacheConfig config_;

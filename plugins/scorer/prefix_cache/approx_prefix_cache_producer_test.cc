@@ -6,11 +6,13 @@
 
 #include "epp/testing/fake_host.h"
 #include "plugins/scorer/prefix_cache/prefix_cache_plugin.h"
+#include "plugins/scorer/prefix_cache/prefix_index_codec.h"
 
 namespace epp::plugins {
 namespace {
 
 using testing::EndpointSet;
+using testing::FakeHandover;
 using testing::FakeHost;
 using testing::FakeInstance;
 using testing::FakeRequest;
@@ -60,7 +62,9 @@ class ApproxPrefixCacheProducerTest : public ::testing::Test {
 TEST_F(ApproxPrefixCacheProducerTest, IsAHookOnlyType) {
   auto producer = make(ParamValue());
   ASSERT_NE(producer, nullptr);
-  EXPECT_EQ(producer->type()->kinds, EPP_KIND_REQUEST_HOOKS | EPP_KIND_DATA_HOOKS);
+  EXPECT_EQ(producer->type()->kinds,
+            EPP_KIND_REQUEST_HOOKS | EPP_KIND_DATA_HOOKS | EPP_KIND_STATE_HANDOVER);
+  EXPECT_TRUE(producer->offersStateHandover());
   EXPECT_DOUBLE_EQ(indexSize(), 0.0);
 }
 
@@ -345,6 +349,128 @@ TEST_F(ApproxPrefixCacheProducerTest, InstancesKeepSeparateIndexesAndSeries) {
   EXPECT_EQ(ratios(*b, "aaaabbbb", eps_), (std::vector<double>{0, 0, 0}));
   EXPECT_DOUBLE_EQ(host_.metricValue(kIndexSize, "hbm"), 2.0);
   EXPECT_DOUBLE_EQ(host_.metricValue(kIndexSize, "cpu"), 0.0);
+}
+
+// ---- state hand-over to a re-created instance ------------------------------------------
+
+class PrefixIndexHandoverTest : public ApproxPrefixCacheProducerTest {
+ protected:
+  // A re-created producer: same type, its own name so its metric series is its own.
+  std::unique_ptr<FakeInstance> makeNamed(const ParamValue& params, const std::string& name) {
+    auto producer = host_.create(plugin_, kProducer, params, name);
+    EXPECT_NE(producer, nullptr) << host_.lastError();
+    return producer;
+  }
+  ParamValue fixed(int capacity, int blockSize = 1) {
+    return ParamValue::map(
+        {{"autoTune", false}, {"blockSizeTokens", blockSize}, {"lruCapacityPerServer", capacity}});
+  }
+};
+
+TEST_F(PrefixIndexHandoverTest, RoundTripCarriesTheIndexToTheNewInstance) {
+  auto old = makeNamed(fixed(100), "old");
+  route(*old, "aaaabbbbccccdddd", eps_, 0);
+  route(*old, "aaaabbbb", eps_, 2);
+  route(*old, "eeee", eps_, 1);
+  // Re-created with another parameter (the match bound), as a reload would.
+  auto fresh = makeNamed(ParamValue::map({{"autoTune", false},
+                                          {"blockSizeTokens", 1},
+                                          {"lruCapacityPerServer", 100},
+                                          {"maxPrefixBlocksToMatch", 64}}),
+                         "new");
+  FakeHandover handover = host_.handOver(*old, *fresh);
+  EXPECT_EQ(handover.result, FakeHandover::kImported) << handover.error;
+  EXPECT_EQ(handover.format, "prefix-index/v1");
+  // Header, then 3 endpoints of 4, 1 and 2 blocks.
+  EXPECT_EQ(handover.bytes, 16u + 3 * 16 + 7 * 8);
+  EXPECT_DOUBLE_EQ(host_.metricValue(kIndexSize, "new"), 7.0);
+  EXPECT_EQ(ratios(*fresh, "aaaabbbbccccdddd", eps_), (std::vector<double>{1.0, 0, 0.5}));
+  EXPECT_EQ(ratios(*fresh, "eeee", eps_), (std::vector<double>{0, 1.0, 0}));
+  EXPECT_TRUE(host_.logged("took over a prefix index of 7 entries over 3 endpoints"));
+  // Exporting changed nothing on the old instance.
+  EXPECT_EQ(ratios(*old, "aaaabbbbccccdddd", eps_), (std::vector<double>{1.0, 0, 0.5}));
+  EXPECT_DOUBLE_EQ(host_.metricValue(kIndexSize, "old"), 7.0);
+}
+
+TEST_F(PrefixIndexHandoverTest, ASmallerCapacityKeepsTheMostRecentBlocks) {
+  auto old = makeNamed(fixed(100), "old");
+  route(*old, "aaaabbbb", eps_, 0);
+  route(*old, "ccccdddd", eps_, 0);
+  route(*old, "eeeeffff", eps_, 0);  // most recent
+  auto fresh = makeNamed(fixed(4), "new");
+  EXPECT_EQ(host_.handOver(*old, *fresh).result, FakeHandover::kImported);
+  EXPECT_DOUBLE_EQ(host_.metricValue(kIndexSize, "new"), 4.0);
+  EXPECT_EQ(ratios(*fresh, "eeeeffff", eps_), (std::vector<double>{1.0, 0, 0}));
+  EXPECT_EQ(ratios(*fresh, "ccccdddd", eps_), (std::vector<double>{1.0, 0, 0}));
+  EXPECT_EQ(ratios(*fresh, "aaaabbbb", eps_), (std::vector<double>{0, 0, 0}));
+  // And the recency order survived: the next request evicts ccccdddd, not eeeeffff.
+  route(*fresh, "gggghhhh", eps_, 0);
+  EXPECT_EQ(ratios(*fresh, "eeeeffff", eps_), (std::vector<double>{1.0, 0, 0}));
+  EXPECT_EQ(ratios(*fresh, "ccccdddd", eps_), (std::vector<double>{0, 0, 0}));
+}
+
+TEST_F(PrefixIndexHandoverTest, GarbageAndUnknownFormatsAreRefusedAndLeaveTheInstanceFresh) {
+  auto fresh = makeNamed(fixed(100), "new");
+  std::string error;
+  EXPECT_EQ(fresh->importState("prefix-index/v1", "garbage", &error), EPP_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(error, "prefix-index/v1: truncated header at byte 4");
+  EXPECT_EQ(fresh->importState("prefix-index/v9", "whatever", &error), EPP_ERR_UNIMPLEMENTED);
+  EXPECT_EQ(error, "format 'prefix-index/v9' is not one this version reads");
+
+  // A real export cut short parses partly; nothing of it may be applied.
+  auto old = makeNamed(fixed(100), "old");
+  route(*old, "aaaabbbbcccc", eps_, 0);
+  route(*old, "aaaa", eps_, 1);
+  testing::FakeStateExport exported = old->exportState();
+  ASSERT_EQ(exported.status, EPP_OK);
+  const std::string cut = exported.data.substr(0, exported.data.size() - 1);
+  EXPECT_EQ(fresh->importState(exported.format, cut, &error), EPP_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(error.rfind("prefix-index/v1: block count ", 0), 0u) << error;
+  EXPECT_EQ(ratios(*fresh, "aaaabbbbcccc", eps_), (std::vector<double>{0, 0, 0}));
+  EXPECT_DOUBLE_EQ(host_.metricValue(kIndexSize, "new"), 0.0);
+  // The same instance still takes a good image afterwards.
+  EXPECT_EQ(fresh->importState(exported.format, exported.data), EPP_OK);
+  EXPECT_EQ(ratios(*fresh, "aaaabbbbcccc", eps_), (std::vector<double>{1.0, 1.0 / 3, 0}));
+}
+
+TEST_F(PrefixIndexHandoverTest, AnotherBlockSizeIsRefused) {
+  auto old = makeNamed(fixed(100, 1), "old");
+  route(*old, "aaaabbbb", eps_, 0);
+  auto fresh = makeNamed(fixed(100, 2), "new");
+  FakeHandover handover = host_.handOver(*old, *fresh);
+  EXPECT_EQ(handover.result, FakeHandover::kRefused);
+  EXPECT_EQ(handover.status, EPP_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(handover.error,
+            "index of blocks of 1 tokens does not fit this instance's blocks of 2 tokens");
+  auto tuned = makeNamed(ParamValue::map({{"blockSizeTokens", 1}}), "tuned");
+  EXPECT_EQ(host_.handOver(*old, *tuned).error,
+            "index of blocks of 1 tokens does not fit this instance's auto-tuned blocks");
+  EXPECT_DOUBLE_EQ(host_.metricValue(kIndexSize, "new"), 0.0);
+}
+
+TEST_F(PrefixIndexHandoverTest, AutoTunedIndexesMoveWhateverTheFallbackBlockSize) {
+  EndpointSet eps({{.address = "10.0.0.1", .cacheBlockSize = 2, .cacheNumBlocks = 64}});
+  auto old = makeNamed(ParamValue(), "old");
+  route(*old, "aaaaaaaabbbbbbbb", eps, 0);
+  auto fresh = makeNamed(ParamValue::map({{"blockSizeTokens", 32}}), "new");
+  EXPECT_EQ(host_.handOver(*old, *fresh).result, FakeHandover::kImported);
+  EXPECT_EQ(ratios(*fresh, "aaaaaaaabbbbXXXX", eps), (std::vector<double>{0.5}));
+}
+
+TEST_F(PrefixIndexHandoverTest, AnEmptyIndexHasNothingToHandOver) {
+  auto old = makeNamed(fixed(100), "old");
+  auto fresh = makeNamed(fixed(100), "new");
+  FakeHandover handover = host_.handOver(*old, *fresh);
+  EXPECT_EQ(handover.result, FakeHandover::kNothing);
+  EXPECT_EQ(handover.status, EPP_ERR_NOT_FOUND);
+}
+
+TEST_F(PrefixIndexHandoverTest, TheScorerOffersNoHandOver) {
+  auto scorer = host_.create(plugin_, "prefix-cache-scorer");
+  ASSERT_NE(scorer, nullptr);
+  EXPECT_FALSE(scorer->offersStateHandover());
+  auto other = host_.create(plugin_, "prefix-cache-scorer", ParamValue(), "other");
+  EXPECT_EQ(host_.handOver(*scorer, *other).result, FakeHandover::kNotOffered);
 }
 
 }  // namespace

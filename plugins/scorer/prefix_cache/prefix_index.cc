@@ -82,6 +82,28 @@ bool PrefixIndex::contains(uint64_t endpointId, uint64_t hash) const {
                      [&](const Holder& h) { return h.endpointId == endpointId; });
 }
 
+std::vector<uint64_t> PrefixIndex::endpointIds() const {
+  std::vector<uint64_t> ids;
+  ids.reserve(lrus_.size());
+  for (const auto& [id, lru] : lrus_) {
+    if (lru.size > 0) ids.push_back(id);
+  }
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
+std::vector<uint64_t> PrefixIndex::blocks(uint64_t endpointId) const {
+  std::vector<uint64_t> out;
+  auto found = lrus_.find(endpointId);
+  if (found == lrus_.end()) return out;
+  const Lru& lru = found->second;
+  out.reserve(lru.size);
+  for (uint32_t node = lru.head; node != kNil; node = lru.nodes[node].next) {
+    out.push_back(lru.nodes[node].hash);
+  }
+  return out;
+}
+
 void PrefixIndex::unlink(Lru& lru, uint32_t node) {
   Node& n = lru.nodes[node];
   if (n.prev != kNil) {

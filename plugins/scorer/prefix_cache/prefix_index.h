@@ -37,6 +37,12 @@ class PrefixIndex {
   size_t endpointCount() const { return lrus_.size(); }
   bool contains(uint64_t endpointId, uint64_t hash) const;
 
+  // What the state hand-over exports: the endpoints holding blocks, in increasing id order,
+  // and an endpoint's blocks from the most to the least recently used. Inserting those
+  // blocks, in that order, into an empty index (one insert call) rebuilds the same LRU.
+  std::vector<uint64_t> endpointIds() const;
+  std::vector<uint64_t> blocks(uint64_t endpointId) const;
+
  private:
   static constexpr uint32_t kNil = UINT32_MAX;
 

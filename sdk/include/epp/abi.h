@@ -12,6 +12,7 @@
  *   abi_routing.h     traffic splitter
  *   abi_adapter.h     backend protocol adapter
  *   abi_hooks.h       request-lifecycle and data hooks
+ *   abi_state_handover.h  state hand-over to a re-created instance (ABI 1.1)
  *   abi_plugin.h      type and plugin descriptors, the entry point
  *
  * A minimal C plugin:
@@ -37,6 +38,7 @@
 #include "epp/abi_request.h"
 #include "epp/abi_routing.h"
 #include "epp/abi_scheduling.h"
+#include "epp/abi_state_handover.h"
 #include "epp/abi_types.h"
 
 #endif /* EPP_ABI_H_ */

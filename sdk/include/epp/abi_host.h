@@ -169,6 +169,18 @@ typedef struct epp_host_api {
   void (*sink_add_lora)(epp_metrics_sink_host_ptr sink, epp_lora_list list, epp_str name);
   /* Adds an engine-specific label to the endpoint (shown in /endpoints). Copied. */
   void (*sink_set_label)(epp_metrics_sink_host_ptr sink, epp_str key, epp_str value);
+
+  /* ---- ABI 1.1: state hand-over output (valid during export_state) ---------------- */
+  /* Both only on the thread running the export_state that received the sink. */
+
+  /* Names the format of the state being exported: a non-empty, plugin-defined tag for the
+   * encoding and its version ("prefix-index/v1"), at most 256 bytes. Copied; a later call
+   * replaces it. EPP_ERR_INVALID_ARGUMENT for an empty or longer tag or a bad sink. */
+  epp_status (*state_sink_set_format)(epp_state_sink_host_ptr sink, epp_str format);
+  /* Appends a copy of `data` to the exported state. EPP_ERR_OUT_OF_RANGE when the state
+   * would outgrow the host's limit (eppd: 1 GiB); the hand-over then fails as a whole, so
+   * the export should return that status. OWNERSHIP: `data` stays the caller's. */
+  epp_status (*state_sink_write)(epp_state_sink_host_ptr sink, epp_bytes data);
 } epp_host_api;
 
 #ifdef __cplusplus

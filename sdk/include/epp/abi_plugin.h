@@ -26,6 +26,7 @@
 #include "epp/abi_host.h"
 #include "epp/abi_routing.h"
 #include "epp/abi_scheduling.h"
+#include "epp/abi_state_handover.h"
 #include "epp/abi_types.h"
 
 #ifdef __cplusplus
@@ -53,6 +54,9 @@ extern "C" {
 #define EPP_KIND_DATA_HOOKS (1u << 10)
 /* A type that only holds configuration and state that other plugins use through hooks
  * (approx-prefix-cache-producer) sets no kind bit but REQUEST_HOOKS/DATA_HOOKS. */
+/* ABI 1.1: the type hands its state to the instance that replaces it
+ * (epp_type_descriptor.state_handover, see abi_state_handover.h). */
+#define EPP_KIND_STATE_HANDOVER (1u << 11)
 
 /*
  * What `create` receives.
@@ -105,6 +109,13 @@ typedef struct epp_type_descriptor {
   const epp_backend_adapter_v1* backend_adapter;
   const epp_request_hooks_v1* request_hooks;
   const epp_data_hooks_v1* data_hooks;
+
+  /* ---- ABI 1.1 ---------------------------------------------------------------------- */
+
+  /* State hand-over to a re-created instance (kind bit EPP_KIND_STATE_HANDOVER), NULL when
+   * not offered. Absent for a plugin built against 1.0 (its struct_size ends before it).
+   * OWNERSHIP: plugin, static. */
+  const epp_state_handover_v1* state_handover;
 } epp_type_descriptor;
 
 /*

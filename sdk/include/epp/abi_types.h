@@ -26,7 +26,7 @@ extern "C" {
 /* ABI version of these headers. A host accepts a plugin whose major equals its own and
  * whose minor is not newer than its own. */
 #define EPP_ABI_MAJOR 1
-#define EPP_ABI_MINOR 0
+#define EPP_ABI_MINOR 1
 
 /* Symbol visibility for the one entry point a plugin exports. */
 #if defined(_WIN32)
@@ -117,6 +117,11 @@ typedef struct epp_metrics_sink_host_s* epp_metrics_sink_host_ptr;
 /* Per-band state of a fairness policy. OWNERSHIP: plugin; created and destroyed by the
  * policy's own callbacks. */
 typedef struct epp_band_state_plugin_s* epp_band_state_plugin_ptr;
+
+/* Where an instance's export_state writes the state it hands to its successor (ABI 1.1,
+ * see abi_state_handover.h). OWNERSHIP: host; valid during the export_state call that
+ * passes it. The host copies everything written to it. */
+typedef struct epp_state_sink_host_s* epp_state_sink_host_ptr;
 
 /* ---------------------------------------------------------------------------------- */
 /* Small enumerations shared by several headers.                                       */

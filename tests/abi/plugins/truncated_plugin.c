@@ -1,8 +1,10 @@
 /*
  * A plugin built against an older, shorter layout: every struct declares a struct_size
  * that stops before fields this header has, and those fields hold values the host must
- * never see (a picker table, an adapter's detect, hooks, shutdown). A host that reads
- * past struct_size reports a kinds mismatch, shows the hooks or calls the shutdown.
+ * never see (a picker table, an adapter's detect, hooks, shutdown, and the 1.1 state
+ * hand-over). A host that reads past struct_size reports a kinds mismatch, shows the hooks,
+ * calls the shutdown or hands state over. `truncated-v1-0` has exactly the ABI 1.0 type
+ * descriptor: the layout of every plugin built before 1.1.
  */
 #include <epp/abi.h>
 #include <stddef.h>
@@ -104,6 +106,32 @@ static void request_complete(epp_instance_plugin_ptr self, const epp_request_vie
   (void)outcome;
 }
 
+static void endpoints_removed(epp_instance_plugin_ptr self, const uint64_t* endpoint_ids,
+                              size_t count) {
+  (void)self;
+  (void)endpoint_ids;
+  (void)count;
+}
+
+static epp_status export_state(epp_instance_plugin_ptr self, epp_state_sink_host_ptr sink,
+                               epp_error_host_ptr error) {
+  (void)self;
+  (void)sink;
+  (void)error;
+  log_line("truncated export called");
+  return EPP_OK;
+}
+
+static epp_status import_state(epp_instance_plugin_ptr self, epp_str format, epp_bytes data,
+                               epp_error_host_ptr error) {
+  (void)self;
+  (void)format;
+  (void)data;
+  (void)error;
+  log_line("truncated import called");
+  return EPP_OK;
+}
+
 static void shutdown_library(void) { log_line("truncated shutdown called"); }
 
 static const epp_scorer_v1 kScorer = {sizeof kScorer, EPP_SCORER_DISTRIBUTION, score};
@@ -151,6 +179,7 @@ static const epp_request_hooks_v1 kShortHooks = {
     .pre_request = pre_request,
     .request_complete = request_complete,
 };
+static const epp_state_handover_v1 kHandover = {sizeof kHandover, export_state, import_state};
 static const epp_type_descriptor kHooksType = {
     .struct_size = END_OF(epp_type_descriptor, request_hooks),
     .kinds = EPP_KIND_REQUEST_HOOKS,
@@ -158,9 +187,27 @@ static const epp_type_descriptor kHooksType = {
     .create = create,
     .destroy = destroy,
     .request_hooks = &kShortHooks,
+    .state_handover = &kHandover,
 };
 
-static const epp_type_descriptor* const kTypes[] = {&kScorerType, &kAdapterType, &kHooksType};
+/* The whole ABI 1.0 type descriptor, ending with data_hooks; the 1.1 hand-over lies beyond. */
+static const epp_data_hooks_v1 kDataHooks = {
+    .struct_size = END_OF(epp_data_hooks_v1, kv_events),
+    .endpoints_removed = endpoints_removed,
+};
+static const epp_type_descriptor kV10Type = {
+    .struct_size = END_OF(epp_type_descriptor, data_hooks),
+    .kinds = EPP_KIND_SCORER | EPP_KIND_DATA_HOOKS,
+    .type_name = "truncated-v1-0",
+    .create = create,
+    .destroy = destroy,
+    .scorer = &kScorer,
+    .data_hooks = &kDataHooks,
+    .state_handover = &kHandover,
+};
+
+static const epp_type_descriptor* const kTypes[] = {&kScorerType, &kAdapterType, &kHooksType,
+                                                    &kV10Type};
 
 /* Stops before `shutdown`. */
 static const epp_plugin_descriptor kDescriptor = {
@@ -170,7 +217,7 @@ static const epp_plugin_descriptor kDescriptor = {
     .name = "truncated",
     .version = "0.9.0-rc.1+build.7",
     .types = kTypes,
-    .types_count = 3,
+    .types_count = 4,
     .shutdown = shutdown_library,
 };
 

@@ -318,6 +318,70 @@ void kvEvents(epp_instance_plugin_ptr p, const epp_kv_event_batch* b, bool resyn
            [&] { static_cast<KvEventHooks*>(self<T>(p))->kvEvents(KvEventBatch(b), resync); });
 }
 
+// ---- state hand-over ------------------------------------------------------------------
+
+// Runs `f` for a call that reports its errors through `error` (not the log): the host
+// logs the outcome with the message.
+template <class F>
+epp_status withErrorSink(epp_error_host_ptr error, const char* what, F&& f) noexcept {
+  auto set = [&](const std::string& message) noexcept {
+    try {
+      if (detail::g_host) detail::g_host->error_set(error, str(message));
+    } catch (...) {
+    }
+  };
+  try {
+    return f();
+  } catch (const Error& e) {
+    set(e.what());
+    return e.status() == EPP_OK ? EPP_ERR_INTERNAL : e.status();
+  } catch (const std::exception& e) {
+    set(e.what());
+    return EPP_ERR_INTERNAL;
+  } catch (...) {
+    set(std::string("unknown exception in ") + what);
+    return EPP_ERR_INTERNAL;
+  }
+}
+
+template <class T>
+epp_status exportState(epp_instance_plugin_ptr p, epp_state_sink_host_ptr sink,
+                       epp_error_host_ptr error) noexcept {
+  return withErrorSink(error, "export_state", [&]() -> epp_status {
+    const epp_host_api& h = host();
+    // Only a 1.1 host calls this; checked all the same (VERSIONING.md, rule 3).
+    if (!EPP_HAS_FIELD(&h, epp_host_api, state_sink_write)) return EPP_ERR_UNIMPLEMENTED;
+    std::optional<ExportedState> state = static_cast<StateHandover*>(self<T>(p))->exportState();
+    if (!state) return EPP_ERR_NOT_FOUND;
+    if (state->format.empty()) {
+      throw Error("exportState returned an empty format", EPP_ERR_INTERNAL);
+    }
+    epp_status status = h.state_sink_set_format(sink, str(state->format));
+    if (status != EPP_OK) {
+      throw Error("the host refused the format '" + state->format + "'", status);
+    }
+    epp_bytes data{reinterpret_cast<const uint8_t*>(state->data.data()), state->data.size()};
+    status = h.state_sink_write(sink, data);
+    if (status != EPP_OK) {
+      throw Error("the host refused " + std::to_string(state->data.size()) + " bytes of state",
+                  status);
+    }
+    return EPP_OK;
+  });
+}
+
+template <class T>
+epp_status importState(epp_instance_plugin_ptr p, epp_str format, epp_bytes data,
+                       epp_error_host_ptr error) noexcept {
+  return withErrorSink(error, "import_state", [&]() -> epp_status {
+    if (!static_cast<StateHandover*>(self<T>(p))->importState(view(format), view(data))) {
+      throw Error("format '" + std::string(view(format)) + "' is not one this version reads",
+                  EPP_ERR_UNIMPLEMENTED);
+    }
+    return EPP_OK;
+  });
+}
+
 // ---- descriptors ----------------------------------------------------------------------
 
 template <class T>
@@ -382,6 +446,8 @@ struct Tables {
     return h;
   }
   static constexpr epp_data_hooks_v1 kDataHooks = makeDataHooks();
+  static constexpr epp_state_handover_v1 kStateHandover{sizeof(epp_state_handover_v1),
+                                                        &exportState<T>, &importState<T>};
 };
 
 template <class T>
@@ -439,6 +505,10 @@ constexpr epp_type_descriptor makeType(const char* typeName, const char* descrip
   if constexpr (std::is_base_of_v<EndpointHooks, T> || std::is_base_of_v<KvEventHooks, T>) {
     d.kinds |= EPP_KIND_DATA_HOOKS;
     d.data_hooks = &Tb::kDataHooks;
+  }
+  if constexpr (std::is_base_of_v<StateHandover, T>) {
+    d.kinds |= EPP_KIND_STATE_HANDOVER;
+    d.state_handover = &Tb::kStateHandover;
   }
   return d;
 }

@@ -6,12 +6,14 @@
 //    (throw epp::cpp::Error with the parameter's location on a mistake);
 //  - derives from one or more kind interfaces (a detector can also be a Filter);
 //  - optionally derives from hook interfaces (PrepareRequestHook, PreRequestHook,
-//    ResponseHooks, EndpointHooks, KvEventHooks): deriving is what declares the hook.
+//    ResponseHooks, EndpointHooks, KvEventHooks) and from StateHandover: deriving is what
+//    declares the hook.
 // Calls on one instance may come from several threads at once.
 #pragma once
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -286,6 +288,32 @@ class KvEventHooks {
  public:
   virtual ~KvEventHooks() = default;
   virtual void kvEvents(const KvEventBatch& batch, bool resync) = 0;
+};
+
+// ---- state hand-over (ABI 1.1) --------------------------------------------------------
+
+// What an instance hands to its successor: a tag naming the encoding and its version
+// ("prefix-index/v1"), and the bytes. Plain bytes: the successor may be another version of
+// the library, with other classes and layouts, so never pointers or objects.
+struct ExportedState {
+  std::string format;
+  std::string data;
+};
+
+// Optional: hand state to the instance that replaces this one when eppd re-creates it (same
+// name and type, new parameters or a new version of the library). See
+// epp/abi_state_handover.h for the contract.
+class StateHandover {
+ public:
+  virtual ~StateHandover() = default;
+  // Called on the old instance, which may be serving requests at the same time: take the
+  // locks those calls take. std::nullopt when there is nothing to hand over. Must not
+  // change the instance.
+  virtual std::optional<ExportedState> exportState() = 0;
+  // Called on the new instance after its constructor and before any other call. Return
+  // false for a format this version does not read; throw cpp::Error("why") for data it
+  // rejects. In both cases the instance must stay as constructed (parse first, then apply).
+  virtual bool importState(std::string_view format, std::string_view data) = 0;
 };
 
 inline Metric Plugin::registerMetric(epp_metric_type type, std::string_view name,

@@ -11,6 +11,11 @@
 //   FakeRequest req;
 //   std::vector<double> s = scorer->score(req, eps);     // {1.0, 0.0}
 //
+// State hand-over (ABI 1.1) between an old and a re-created instance, as eppd drives it on
+// a reload, also across two versions of a plugin (two entry functions in one test):
+//   auto old = host.create(v1, "my-type");  ...  auto fresh = host.create(v2, "my-type");
+//   FakeHandover h = host.handOver(*old, *fresh);   // h.result == FakeHandover::kImported
+//
 // One FakeHost may exist at a time (the C callbacks find it through a global).
 #pragma once
 
@@ -88,6 +93,14 @@ struct MetricsSink {
   ParsedMetrics* out;
 };
 
+// What export_state writes (epp_state_sink_host_ptr).
+struct StateSink {
+  std::string format;
+  std::string data;
+  size_t maxBytes = SIZE_MAX;
+  bool overflowed = false;
+};
+
 inline FakeHost*& current() {
   static FakeHost* host = nullptr;
   return host;
@@ -98,6 +111,7 @@ inline std::string_view sv(epp_str s) { return s.ptr ? std::string_view(s.ptr, s
 }  // namespace fake_detail
 
 class FakeInstance;
+struct FakeHandover;
 
 class FakeHost {
  public:
@@ -127,6 +141,13 @@ class FakeHost {
                                        std::string name = "");
 
   const std::string& lastError() const { return lastError_; }
+
+  // Hands `from`'s state to `to` as eppd does when it re-creates an instance: export_state
+  // on `from`, then import_state on `to`. A no-op (kNotOffered) unless both types offer
+  // it and share a type name. Never throws for what the plugin does.
+  FakeHandover handOver(FakeInstance& from, FakeInstance& to);
+  // Size limit of exported state (eppd's is 1 GiB): a larger write gets EPP_ERR_OUT_OF_RANGE.
+  size_t maxStateBytes = SIZE_MAX;
 
   // Clock seen by plugins (now_ns); starts at 1 s and only moves when told to.
   int64_t nowNs = 1'000'000'000;
@@ -396,6 +417,22 @@ class FakeHost {
         std::string(sv(value));
   }
 
+  static epp_status stateSinkSetFormat(epp_state_sink_host_ptr s, epp_str format) {
+    if (s == nullptr || format.len == 0 || format.len > 256) return EPP_ERR_INVALID_ARGUMENT;
+    reinterpret_cast<fake_detail::StateSink*>(s)->format = std::string(sv(format));
+    return EPP_OK;
+  }
+  static epp_status stateSinkWrite(epp_state_sink_host_ptr s, epp_bytes data) {
+    auto* sink = reinterpret_cast<fake_detail::StateSink*>(s);
+    if (sink == nullptr || (data.ptr == nullptr && data.len > 0)) return EPP_ERR_INVALID_ARGUMENT;
+    if (data.len > sink->maxBytes - sink->data.size()) {
+      sink->overflowed = true;
+      return EPP_ERR_OUT_OF_RANGE;
+    }
+    sink->data.append(reinterpret_cast<const char*>(data.ptr), data.len);
+    return EPP_OK;
+  }
+
   static constexpr epp_host_api kApi{
       sizeof(epp_host_api),
       EPP_ABI_MAJOR,
@@ -432,6 +469,8 @@ class FakeHost {
       &requestPool,
       &sinkAddLora,
       &sinkSetLabel,
+      &stateSinkSetFormat,
+      &stateSinkWrite,
   };
 
   std::string lastError_;

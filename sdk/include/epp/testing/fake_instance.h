@@ -51,6 +51,31 @@ inline epp_queued_request makeQueued(const FakeRequest& r, uint64_t sequence, in
                             bytes};
 }
 
+// What an instance's export_state produced.
+struct FakeStateExport {
+  epp_status status = EPP_OK;
+  std::string format{};
+  std::string data{};
+  std::string error{};  // the plugin's message, when it gave one
+};
+
+// The outcome of FakeHost::handOver, classified as eppd classifies it (and counts it in
+// eppd_plugin_state_handover_total{result}).
+struct FakeHandover {
+  enum Result {
+    kNotOffered,  // one side does not offer the hook, or the types differ: nothing called
+    kNothing,     // export_state: EPP_ERR_NOT_FOUND
+    kImported,    // import_state: EPP_OK
+    kRefused,     // import_state: EPP_ERR_UNIMPLEMENTED or EPP_ERR_INVALID_ARGUMENT
+    kFailed,      // any other status, no format, or the size limit
+  };
+  Result result = kNotOffered;
+  std::string format{};
+  size_t bytes = 0;
+  epp_status status = EPP_OK;  // of the call that decided the result
+  std::string error{};         // the plugin's message, or why nothing was called
+};
+
 class FakeInstance {
  public:
   FakeInstance(const epp_type_descriptor* type, std::unique_ptr<fake_detail::InstanceRecord> rec,
@@ -244,6 +269,45 @@ class FakeInstance {
     hook(dataHooks(), &epp_data_hooks_v1::kv_events)(self_, &batch, resync);
   }
 
+  // ---- state hand-over (ABI 1.1; see also FakeHost::handOver) ----
+  // The type's table when it is complete (both functions, within struct_size), else null:
+  // a type built against ABI 1.0 has none.
+  const epp_state_handover_v1* stateHandover() const {
+    if (!EPP_HAS_FIELD(type_, epp_type_descriptor, state_handover)) return nullptr;
+    const epp_state_handover_v1* t = type_->state_handover;
+    if (t == nullptr || !EPP_HAS_FIELD(t, epp_state_handover_v1, import_state)) return nullptr;
+    return t->export_state != nullptr && t->import_state != nullptr ? t : nullptr;
+  }
+  bool offersStateHandover() const { return stateHandover() != nullptr; }
+  // Calls export_state (throws std::logic_error when the type does not offer it).
+  FakeStateExport exportState(size_t maxBytes = SIZE_MAX) {
+    const auto* t = need(stateHandover(), "state-handover provider");
+    fake_detail::StateSink sink;
+    sink.maxBytes = maxBytes;
+    fake_detail::ErrorSink error;
+    FakeStateExport out;
+    out.status = status_ = t->export_state(self_, reinterpret_cast<epp_state_sink_host_ptr>(&sink),
+                                           reinterpret_cast<epp_error_host_ptr>(&error));
+    if (sink.overflowed && out.status == EPP_OK) out.status = EPP_ERR_OUT_OF_RANGE;
+    out.format = std::move(sink.format);
+    out.data = std::move(sink.data);
+    out.error = std::move(error.message);
+    return out;
+  }
+  // Calls import_state; the plugin's message, if any, goes to `error`.
+  epp_status importState(const std::string& format, const std::string& data,
+                         std::string* error = nullptr) {
+    const auto* t = need(stateHandover(), "state-handover provider");
+    fake_detail::ErrorSink sink;
+    status_ = t->import_state(self_, {format.data(), format.size()},
+                              {reinterpret_cast<const uint8_t*>(data.data()), data.size()},
+                              reinterpret_cast<epp_error_host_ptr>(&sink));
+    if (error != nullptr) *error = sink.message;
+    return status_;
+  }
+  const std::string& typeName() const { return record_->type; }
+  const std::string& name() const { return record_->name; }
+
  private:
   template <class Table>
   static const Table* need(const Table* t, const char* kind) {
@@ -303,6 +367,46 @@ class FakeInstance {
   epp_status status_ = EPP_OK;
   std::map<int32_t, epp_band_state_plugin_ptr> bands_;
 };
+
+inline FakeHandover FakeHost::handOver(FakeInstance& from, FakeInstance& to) {
+  FakeHandover out;
+  if (&from == &to) {
+    out.error = "one instance";
+    return out;
+  }
+  if (from.typeName() != to.typeName()) {
+    out.error = "types differ (" + from.typeName() + " and " + to.typeName() + ")";
+    return out;
+  }
+  if (!from.offersStateHandover() || !to.offersStateHandover()) {
+    out.error =
+        "'" + (from.offersStateHandover() ? to : from).name() + "' offers no state hand-over";
+    return out;
+  }
+  FakeStateExport exported = from.exportState(maxStateBytes);
+  out.status = exported.status;
+  out.error = exported.error;
+  if (exported.status == EPP_ERR_NOT_FOUND) {
+    out.result = FakeHandover::kNothing;
+    return out;
+  }
+  if (exported.status != EPP_OK || exported.format.empty()) {
+    if (exported.status == EPP_OK) out.error = "export_state returned EPP_OK without a format";
+    out.result = FakeHandover::kFailed;
+    return out;
+  }
+  out.format = exported.format;
+  out.bytes = exported.data.size();
+  out.status = to.importState(exported.format, exported.data, &out.error);
+  if (out.status == EPP_OK) {
+    out.result = FakeHandover::kImported;
+  } else if (out.status == EPP_ERR_UNIMPLEMENTED || out.status == EPP_ERR_INVALID_ARGUMENT) {
+    out.result = FakeHandover::kRefused;
+  } else {
+    out.result = FakeHandover::kFailed;
+  }
+  return out;
+}
 
 inline std::unique_ptr<FakeInstance> FakeHost::create(const epp_plugin_descriptor* plugin,
                                                       std::string_view type,

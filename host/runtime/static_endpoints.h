@@ -1,0 +1,25 @@
+// File: host/runtime/static_endpoints.h
+//
+// The config's `endpoints:` as endpoint states. At a reload the listed set replaces the
+// live one, but an endpoint that stays (same pool and ip:port) keeps what the data layer
+// learnt about it (metrics, health, age): editing a weight must not blind the scorers
+// until the next scrape. In-flight counts carry over in EndpointStore itself.
+#pragma once
+
+#include <vector>
+
+#include "host/config/picker_config.h"
+#include "host/datalayer/endpoint_snapshot.h"
+
+namespace epp::runtime {
+
+std::vector<datalayer::EndpointState> staticEndpoints(const config::PickerConfig& config);
+
+// The endpoints of `config`, each with the learnt state of its namesake in `current`.
+std::vector<datalayer::EndpointState> mergeStaticEndpoints(
+    const config::PickerConfig& config, const std::vector<datalayer::EndpointState>& current);
+
+// True when both configs list the same endpoints with the same attributes.
+bool sameStaticEndpoints(const config::PickerConfig& a, const config::PickerConfig& b);
+
+}  // namespace epp::runtime
