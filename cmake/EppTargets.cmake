@@ -45,8 +45,14 @@ function(epp_add_plugin kind name)
 const epp_plugin_descriptor* ${ARG_ENTRY}(const epp_entry_args* args);
 EPP_PLUGIN_EXPORT(${ARG_ENTRY})
 ")
-  add_library(${target} MODULE ${ARG_SOURCES} "${export_cc}")
+  # The sources compile once, into objects shared by the .so and its tests.
+  add_library(${target}_objects OBJECT ${ARG_SOURCES})
+  target_link_libraries(${target}_objects PRIVATE eppsdk::sdk ${ARG_DEPS})
+  epp_target_warnings(${target}_objects)
+  eppsdk_plugin_options(${target}_objects)
+  add_library(${target} MODULE $<TARGET_OBJECTS:${target}_objects> "${export_cc}")
   # Sources include their own headers as "plugins/<kind>/<name>/x.h", like every eppd target.
+  target_include_directories(${target}_objects PRIVATE "${PROJECT_SOURCE_DIR}")
   target_include_directories(${target} PRIVATE "${PROJECT_SOURCE_DIR}")
   target_link_libraries(${target} PRIVATE eppsdk::sdk ${ARG_DEPS})
   epp_target_warnings(${target})
@@ -57,7 +63,7 @@ EPP_PLUGIN_EXPORT(${ARG_ENTRY})
   if(EPP_BUILD_TESTS AND ARG_TESTS)
     foreach(test_src IN LISTS ARG_TESTS)
       get_filename_component(test_name "${test_src}" NAME_WE)
-      epp_add_test(${kind}_${test_name} SOURCES ${test_src} ${ARG_SOURCES}
+      epp_add_test(${kind}_${test_name} SOURCES ${test_src} $<TARGET_OBJECTS:${target}_objects>
                    DEPS eppsdk::sdk ${ARG_DEPS} LABELS plugin)
     endforeach()
   endif()
