@@ -134,6 +134,17 @@ double EppdProcess::metric(const std::string& sample) const {
   return -1;
 }
 
+double EppdProcess::awaitMetric(const std::string& sample, double value,
+                                std::chrono::milliseconds timeout) const {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  double v = metric(sample);
+  while (v != value && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    v = metric(sample);
+  }
+  return v;
+}
+
 int EppdProcess::stop() {
   if (pid_ <= 0) return -1;
   ::kill(pid_, SIGTERM);

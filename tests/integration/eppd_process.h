@@ -48,6 +48,10 @@ class EppdProcess {
   int setEndpointState(const std::string& json) const;
   // The value of one sample line of /metrics ("name{labels}" exactly), or -1 when absent.
   double metric(const std::string& sample) const;
+  // metric(sample) once it equals `value`, or its last value after `timeout`. Counters a
+  // stream's end updates are written after the client saw the end, so tests poll.
+  double awaitMetric(const std::string& sample, double value,
+                     std::chrono::milliseconds timeout = std::chrono::seconds(5)) const;
 
   // Sends SIGTERM and waits; returns eppd's exit code.
   int stop();

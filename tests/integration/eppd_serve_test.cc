@@ -133,9 +133,10 @@ TEST_F(EppdServeTest, SseResponseIsEchoedAndItsUsageCounted) {
   EXPECT_EQ(r.echoedResponseChunks, response.bodyChunks);
   // Usage parsed from the SSE stream, split across chunks.
   std::string labels = R"({model_name="llama",target_model_name="llama"})";
+  EXPECT_DOUBLE_EQ(
+      eppd_->awaitMetric("inference_objective_request_duration_seconds_count" + labels, 1), 1);
   EXPECT_DOUBLE_EQ(eppd_->metric("inference_objective_output_tokens_sum" + labels), 7);
   EXPECT_DOUBLE_EQ(eppd_->metric("inference_objective_input_tokens_sum" + labels), 11);
-  EXPECT_DOUBLE_EQ(eppd_->metric("inference_objective_request_duration_seconds_count" + labels), 1);
 }
 
 TEST_F(EppdServeTest, GetWithEndOfStreamHeadersIsAnsweredAtOnce) {
@@ -217,7 +218,8 @@ TEST_F(EppdServeTest, CancelMidBodyThenANormalRequest) {
   EXPECT_FALSE(cancelled.routed);
   RequestResult next = post(chat("still here"));
   EXPECT_TRUE(next.routed) << next.immediateBody << eppd_->log();
-  EXPECT_DOUBLE_EQ(eppd_->metric(R"(eppd_extproc_streams_total{code="0",result="cancelled"})"), 1);
+  EXPECT_DOUBLE_EQ(
+      eppd_->awaitMetric(R"(eppd_extproc_streams_total{code="0",result="cancelled"})", 1), 1);
   // Health still answers and eppd stops cleanly.
   EXPECT_TRUE(checkHealth(eppd_->healthTarget(), "readiness").serving());
   EXPECT_EQ(eppd_->stop(), 0);
