@@ -9,15 +9,6 @@
 namespace epp::plugins {
 namespace {
 
-// The request's generator as a standard UniformRandomBitGenerator, so decisions replay.
-struct RequestRandom {
-  using result_type = uint64_t;
-  static constexpr result_type min() { return 0; }
-  static constexpr result_type max() { return std::numeric_limits<result_type>::max(); }
-  result_type operator()() { return request.random(); }
-  const cpp::Request& request;
-};
-
 // NaN never wins (the host rejects NaN scores before picking; this only keeps the order
 // strict-weak if one slips through).
 double rank(double score) {
@@ -35,7 +26,7 @@ size_t MaxScorePicker::pick(const cpp::Request& request, const cpp::EndpointList
   std::iota(order.begin(), order.end(), 0u);
   // Shuffle, then sort stably: ties keep the shuffled order, so each tied endpoint is equally
   // likely to come first.
-  RequestRandom random{request};
+  cpp::Request::Generator random = request.generator();
   std::shuffle(order.begin(), order.end(), random);
   std::stable_sort(order.begin(), order.end(),
                    [&](uint32_t a, uint32_t b) { return rank(scores[a]) > rank(scores[b]); });

@@ -1,25 +1,11 @@
 #include "plugins/picker/random_picker/random_picker.h"
 
 #include <algorithm>
-#include <limits>
 #include <numeric>
 #include <random>
 #include <vector>
 
 namespace epp::plugins {
-namespace {
-
-// The request's generator as a standard UniformRandomBitGenerator, so decisions replay.
-struct RequestRandom {
-  using result_type = uint64_t;
-  static constexpr result_type min() { return 0; }
-  static constexpr result_type max() { return std::numeric_limits<result_type>::max(); }
-  result_type operator()() { return request.random(); }
-  const cpp::Request& request;
-};
-
-}  // namespace
-
 RandomPicker::RandomPicker(const cpp::CreateContext& ctx)
     : Plugin(ctx), maxNumOfEndpoints_(ctx.params().getInt("maxNumOfEndpoints", 1, /*min=*/1)) {}
 
@@ -30,7 +16,7 @@ size_t RandomPicker::pick(const cpp::Request& request, const cpp::EndpointList& 
   std::vector<uint32_t> order(candidates.size());
   std::iota(order.begin(), order.end(), 0u);
   // Partial Fisher-Yates: the first n slots end up a uniform sample without replacement.
-  RequestRandom random{request};
+  cpp::Request::Generator random = request.generator();
   for (size_t i = 0; i < n; ++i) {
     std::uniform_int_distribution<size_t> draw(i, order.size() - 1);
     std::swap(order[i], order[draw(random)]);

@@ -9,15 +9,6 @@
 namespace epp::plugins {
 namespace {
 
-// The request's generator as a standard UniformRandomBitGenerator, so decisions replay.
-struct RequestRandom {
-  using result_type = uint64_t;
-  static constexpr result_type min() { return 0; }
-  static constexpr result_type max() { return std::numeric_limits<result_type>::max(); }
-  result_type operator()() { return request.random(); }
-  const cpp::Request& request;
-};
-
 constexpr double kNeverFirst = -std::numeric_limits<double>::infinity();
 
 }  // namespace
@@ -33,7 +24,7 @@ size_t WeightedRandomPicker::pick(const cpp::Request& request, const cpp::Endpoi
   std::iota(order.begin(), order.end(), 0u);
   // The shuffle orders the candidates that get no key (score <= 0) at random; when no score
   // is positive it is the whole (uniform) pick.
-  RequestRandom random{request};
+  cpp::Request::Generator random = request.generator();
   std::shuffle(order.begin(), order.end(), random);
 
   // A-Res: key u^(1/w) for u uniform in (0, 1); the n largest keys are a weighted sample

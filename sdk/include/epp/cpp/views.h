@@ -137,7 +137,22 @@ class Request {
           "request_prefix_hashes");
     return {hashes, count};
   }
+  // The request's seeded generator: decisions replay exactly under `eppd replay`.
   uint64_t random() const { return host().request_random(v_->handle); }
+  // The same generator as a standard UniformRandomBitGenerator, for <random>
+  // distributions and std::shuffle.
+  class Generator {
+   public:
+    using result_type = uint64_t;
+    explicit Generator(const Request& request) : request_(&request) {}
+    static constexpr result_type min() { return 0; }
+    static constexpr result_type max() { return UINT64_MAX; }
+    result_type operator()() { return request_->random(); }
+
+   private:
+    const Request* request_;
+  };
+  Generator generator() const { return Generator(*this); }
   // Uniform in [0, 1).
   double randomUnit() const { return static_cast<double>(random() >> 11) * 0x1.0p-53; }
 
