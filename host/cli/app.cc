@@ -10,6 +10,7 @@
 #include "epp/abi.h"
 #include "host/cli/paths.h"
 #include "host/cli/plugins_command.h"
+#include "host/cli/replay_command.h"
 #include "host/cli/serve_command.h"
 #include "host/common/logging.h"
 
@@ -25,7 +26,8 @@ int run(int argc, char** argv) {
   bool named = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
-    named = named || a == "serve" || a == "validate" || a == "plugins" || a == "version" ||
+    named = named || a == "serve" || a == "validate" || a == "replay" || a == "plugins" ||
+            a == "version" ||
             a == "--help" || a == "-h";
   }
   if (!named) args.insert(args.begin() + 1, serveWord);
@@ -108,6 +110,9 @@ int run(int argc, char** argv) {
   addLoadOptions(*validate, validate_options, true);
   validate->callback(
       [&] { exit_code = validateCommand(validate_options, validate_files, std::cout, std::cerr); });
+
+  ReplaySubcommand replay(app);
+  app.get_subcommand("replay")->callback([&] { exit_code = replay.run(std::cout, std::cerr); });
 
   // Applied before any subcommand callback runs, so plugin entry points log at this level.
   app.parse_complete_callback([&] {

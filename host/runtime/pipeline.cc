@@ -28,7 +28,7 @@ const std::string* findHeader(const HeaderList& headers, std::string_view name) 
   return nullptr;
 }
 
-uint64_t requestSeed() {
+uint64_t randomSeed() {
   thread_local std::mt19937_64 rng(std::random_device{}());
   return rng();
 }
@@ -153,6 +153,13 @@ class Observer final : public extproc::ResponseObserver {
 
 }  // namespace
 
+Pipeline::Pipeline(SnapshotSource config, datalayer::EndpointStore& endpoints,
+                   DecisionLog& decisions, SeedSource seeds)
+    : config_(std::move(config)),
+      endpoints_(endpoints),
+      decisions_(decisions),
+      seeds_(seeds ? std::move(seeds) : SeedSource(randomSeed)) {}
+
 void Pipeline::route(std::shared_ptr<extproc::RequestInput> input, extproc::RouteCallback done) {
   RoutingDecision decision;
   try {
@@ -195,7 +202,7 @@ RoutingDecision Pipeline::decide(const std::shared_ptr<extproc::RequestInput>& i
                  ? fail(503, "ServiceUnavailable", "no eligible endpoint in the subset hint")
                  : fail(500, "Internal", "no endpoint for a request without a body");
     }
-    const epp_endpoint_view* pick = candidates[requestSeed() % candidates.size()];
+    const epp_endpoint_view* pick = candidates[seeds_() % candidates.size()];
     RoutingDecision d;
     d.destination = std::string(pick->host_port.ptr, pick->host_port.len);
     record.picks = {d.destination};
@@ -230,7 +237,7 @@ RoutingDecision Pipeline::decide(const std::shared_ptr<extproc::RequestInput>& i
   fields.receivedNs = in.receivedNs;
   fields.body = in.body;
   fields.headers = in.headers;
-  auto request = std::make_unique<RequestContext>(std::move(fields), eps, requestSeed(), input);
+  auto request = std::make_unique<RequestContext>(std::move(fields), eps, seeds_(), input);
 
   epp_endpoint_list list{candidates.data(), candidates.size()};
   for (const auto* p : snap->scheduler.prepareRequest) {

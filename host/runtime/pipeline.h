@@ -20,9 +20,12 @@ namespace epp::runtime {
 class Pipeline final : public extproc::RequestPipeline {
  public:
   using SnapshotSource = std::function<ConfigSnapshotPtr()>;
+  // Seeds each request's generator (random picks, tie breaks). Unset: a random seed per
+  // request; `eppd replay` passes a seeded sequence so a run repeats exactly.
+  using SeedSource = std::function<uint64_t()>;
 
-  Pipeline(SnapshotSource config, datalayer::EndpointStore& endpoints, DecisionLog& decisions)
-      : config_(std::move(config)), endpoints_(endpoints), decisions_(decisions) {}
+  Pipeline(SnapshotSource config, datalayer::EndpointStore& endpoints, DecisionLog& decisions,
+           SeedSource seeds = {});
 
   void route(std::shared_ptr<extproc::RequestInput> input, extproc::RouteCallback done) override;
 
@@ -34,6 +37,7 @@ class Pipeline final : public extproc::RequestPipeline {
   SnapshotSource config_;
   datalayer::EndpointStore& endpoints_;
   DecisionLog& decisions_;
+  SeedSource seeds_;
 };
 
 }  // namespace epp::runtime

@@ -1,0 +1,243 @@
+#include "tools/replay/replay.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <limits>
+#include <memory>
+#include <optional>
+#include <unordered_map>
+
+#include "host/datalayer/endpoint_snapshot.h"
+#include "host/extproc/request_pipeline.h"
+#include "host/runtime/decision_log.h"
+#include "host/runtime/pipeline.h"
+#include "tools/bench/workload/rng.h"
+#include "tools/bench/workload/workload.h"
+#include "tools/replay/simulated_fleet.h"
+#include "tools/replay/virtual_clock.h"
+
+namespace epp::replay {
+namespace {
+
+using Micros = sim::Micros;
+
+// Virtual time starts at 1 s, not 0: plugins may read a zero timestamp as "never".
+constexpr Micros kStartUs = 1'000'000;
+constexpr Micros kNever = std::numeric_limits<Micros>::max();
+
+int64_t toNs(Micros us) { return us * 1000; }
+double seconds(Micros us) { return static_cast<double>(us) / 1e6; }
+
+int statusOf(sim::RejectReason reason) {
+  switch (reason) {
+    case sim::RejectReason::kQueueFull:
+      return 429;
+    case sim::RejectReason::kTooLong:
+    case sim::RejectReason::kInvalid:
+    case sim::RejectReason::kLoraDisabled:
+      return 400;
+    default:
+      return 500;
+  }
+}
+
+// Plays one workload through one config. The replayer is the sink of every engine:
+// request ids are the workload's indexes, unique across the fleet.
+class Replayer final : public sim::EventSink {
+ public:
+  Replayer(VirtualClock& clock, runtime::ConfigSnapshotPtr config, const ReplayOptions& options)
+      : options_(options),
+        clock_(clock),
+        fleet_(options.servers, options.engine),
+        decisions_(0),
+        pipeline_([config] { return config; }, store_, decisions_,
+                  [this] { return bench::mix64(options_.seed ^ ++requestsSeeded_); }),
+        workload_(options.workload) {
+    store_.replace(fleet_.endpoints());
+  }
+
+  bench::Run run() {
+    const bench::WorkloadSpec& spec = workload_.spec();
+    const bool closed = spec.arrival.closedLoop();
+    const Micros endUs = closed && spec.duration
+                             ? kStartUs + spec.duration->count() / 1000
+                             : kNever;  // open loops: the workload itself stops at its end
+    std::optional<bench::Request> next = workload_.next();
+    Micros nextScrape = now_;
+    for (;;) {
+      while (closed && next && inFlight_ < spec.arrival.concurrency && now_ < endUs) {
+        arrive(*next);
+        next = workload_.next();
+      }
+      Micros t = kNever;
+      if (!closed && next) t = kStartUs + next->arrival.count() / 1000;
+      for (size_t i = 0; i < fleet_.size(); ++i) {
+        if (auto e = fleet_.engine(i).nextEventTime()) t = std::min(t, *e);
+      }
+      if (t == kNever) break;  // no arrival left and every server idle
+      if (nextScrape <= t) {
+        setNow(nextScrape);
+        fleet_.scrapeInto(store_, toNs(now_));
+        nextScrape += options_.scrapeIntervalUs;
+        continue;
+      }
+      setNow(t);
+      for (size_t i = 0; i < fleet_.size(); ++i) fleet_.engine(i).advanceTo(now_, *this);
+      while (!closed && next && kStartUs + next->arrival.count() / 1000 <= now_) {
+        arrive(*next);
+        next = workload_.next();
+      }
+    }
+    run_.name = "replay";
+    run_.mode = fmt::format("replay, {} servers", fleet_.size());
+    run_.wallSeconds = seconds(lastEnd_ - kStartUs);
+    run_.prefix = bench::PrefixCounters{fleet_.prefixHitTokens(), fleet_.prefixQueryTokens()};
+    std::sort(run_.records.begin(), run_.records.end(),
+              [](const auto& a, const auto& b) { return a.index < b.index; });
+    return std::move(run_);
+  }
+
+  void onFirstToken(uint64_t id, Micros at, int32_t, int32_t) override {
+    auto it = routed_.find(id);
+    if (it != routed_.end()) it->second.record.ttft = seconds(at - it->second.startUs);
+  }
+
+  void onFinished(uint64_t id, Micros at, const sim::FinishInfo& info) override {
+    auto it = routed_.find(id);
+    if (it == routed_.end()) return;
+    setNow(at);
+    Routed& r = it->second;
+    r.record.status = 200;
+    r.record.inputTokens = static_cast<uint32_t>(info.promptTokens);
+    r.record.outputTokens = static_cast<uint32_t>(info.outputTokens);
+    r.record.cachedTokens = static_cast<uint32_t>(info.cachedPromptTokens);
+    if (r.observer) {
+      respond(*r.observer, 200,
+              fmt::format(R"({{"usage":{{"prompt_tokens":{},"completion_tokens":{},)"
+                          R"("total_tokens":{},"prompt_tokens_details":{{"cached_tokens":{}}}}}}})",
+                          info.promptTokens, info.outputTokens,
+                          info.promptTokens + info.outputTokens, info.cachedPromptTokens));
+    }
+    bench::RequestRecord record = std::move(r.record);
+    routed_.erase(it);
+    end(std::move(record));
+  }
+
+ private:
+  struct Routed {
+    bench::RequestRecord record;
+    Micros startUs = 0;
+    std::unique_ptr<extproc::ResponseObserver> observer;
+  };
+
+  void setNow(Micros us) {
+    now_ = us;
+    clock_.set(toNs(us));
+  }
+
+  // The response path as the gateway would feed it: headers, one body, completion.
+  static void respond(extproc::ResponseObserver& observer, int status, std::string body) {
+    extproc::HeaderList set;
+    observer.onResponseHeaders(
+        {{":status", std::to_string(status)}, {"content-type", "application/json"}}, set);
+    observer.onResponseBody(body, true);
+    observer.onComplete(true);
+  }
+
+  void arrive(const bench::Request& request) {
+    ++inFlight_;
+    auto input = std::make_shared<extproc::RequestInput>();
+    input->requestId = request.id;
+    input->headers = {{":method", "POST"},
+                      {":path", std::string(bench::requestPath(request))},
+                      {":authority", "replay"},
+                      {"content-type", "application/json"},
+                      {"x-request-id", request.id}};
+    input->body = bench::requestBody(request);
+    input->receivedNs = toNs(now_);
+    Micros start = now_;
+    pipeline_.route(input, [this, request, start](extproc::RoutingDecision d) {
+      dispatch(request, start, std::move(d));
+    });
+  }
+
+  void dispatch(const bench::Request& request, Micros start, extproc::RoutingDecision d) {
+    bench::RequestRecord record;
+    record.index = request.index;
+    record.id = request.id;
+    record.start = seconds(start - kStartUs);
+    record.inputTokens = request.inputTokens;
+    if (d.httpStatus != 0) {
+      record.status = d.httpStatus;
+      record.error = std::to_string(d.httpStatus);
+      record.e2e = seconds(now_ - start);
+      return end(std::move(record));
+    }
+    std::string_view primary = std::string_view(d.destination).substr(0, d.destination.find(','));
+    int server = fleet_.find(primary);
+    if (server < 0) {
+      record.error = "unknown-endpoint";
+      if (d.observer) d.observer->onComplete(false);
+      return end(std::move(record));
+    }
+    record.endpoint = std::string(primary);
+    std::string prompt = bench::promptText(request);
+    sim::SimRequest sr;
+    sr.id = request.index;
+    sr.model = request.model;
+    sr.lora = request.lora ? std::string_view(*request.lora) : std::string_view();
+    sr.prompt = prompt;
+    sr.maxOutputTokens = static_cast<int32_t>(std::max<uint32_t>(request.maxTokens, 1));
+    sim::SubmitResult submitted = fleet_.engine(static_cast<size_t>(server)).submit(sr, now_);
+    if (!submitted.accepted()) {
+      record.status = statusOf(submitted.reason);
+      record.error = std::to_string(record.status);
+      if (d.observer) respond(*d.observer, record.status, submitted.message);
+      return end(std::move(record));
+    }
+    routed_.emplace(request.index, Routed{std::move(record), start, std::move(d.observer)});
+  }
+
+  void end(bench::RequestRecord record) {
+    Micros start = kStartUs + static_cast<Micros>(record.start * 1e6 + 0.5);
+    record.e2e = seconds(now_ - start);
+    lastEnd_ = std::max(lastEnd_, now_);
+    --inFlight_;
+    run_.records.push_back(std::move(record));
+  }
+
+  const ReplayOptions& options_;
+  VirtualClock& clock_;
+  Micros now_ = kStartUs;
+  Micros lastEnd_ = kStartUs;
+  SimulatedFleet fleet_;
+  datalayer::EndpointStore store_;
+  runtime::DecisionLog decisions_;
+  uint64_t requestsSeeded_ = 0;
+  runtime::Pipeline pipeline_;
+  bench::Workload workload_;
+  std::unordered_map<uint64_t, Routed> routed_;
+  uint32_t inFlight_ = 0;
+  bench::Run run_;
+};
+
+}  // namespace
+
+common::Result<bench::Run> replayConfig(const runtime::LoadOptions& load,
+                                        const ReplayOptions& options) {
+  if (options.servers < 1) return common::Error{"--servers must be at least 1"};
+  if (std::string problem = options.engine.validate(); !problem.empty()) {
+    return common::Error{"engine options: " + problem};
+  }
+  // Virtual time from the start: plugins may note the time they were created.
+  VirtualClock clock(toNs(kStartUs));
+  auto loaded = runtime::loadConfiguration(load, 1);
+  if (!loaded) return common::Error{loaded.error()};
+  Replayer replayer(clock, loaded->snapshot, options);
+  bench::Run run = replayer.run();
+  run.name = load.configPath ? *load.configPath : "default";
+  return run;
+}
+
+}  // namespace epp::replay
