@@ -66,11 +66,15 @@ void HttpSession::respond(HttpResponse&& response) {
   }
 }
 
-void HttpSession::startStream(http::status status, std::string_view contentType) {
+void HttpSession::startStream(http::status status, std::string_view contentType,
+                              std::string_view requestId) {
   if (closed_) return;
   http::response<http::empty_body> header{status, 11};
   header.set(http::field::content_type, beast::string_view(contentType.data(), contentType.size()));
   header.set(http::field::cache_control, "no-cache");
+  if (!requestId.empty()) {
+    header.set("x-request-id", beast::string_view(requestId.data(), requestId.size()));
+  }
   header.keep_alive(keepAlive_);
   header.chunked(true);
   std::ostringstream os;

@@ -40,7 +40,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   // A whole response; the next request is read after it.
   void respond(HttpResponse&& response);
   // A chunked response: the header now, data chunks as they come, then the end.
-  void startStream(http::status status, std::string_view contentType);
+  void startStream(http::status status, std::string_view contentType,
+                   std::string_view requestId = {});
   void streamData(std::string_view data);
   void endStream();
   // Closes at once with a TCP reset, as a crashed server's connections end.

@@ -69,6 +69,7 @@ struct Pending {
   std::string finishReason;
   std::string text;  // non-streaming: the whole output so far
   UsageCounts usage;
+  std::string requestId;  // the client's x-request-id, echoed
 };
 
 }  // namespace
@@ -204,8 +205,10 @@ class SimServer::Impl : public SessionHost, public EventSink {
       session->streamData(tail);
       session->endStream();
     } else {
-      session->respond(
-          jsonResponse(http::status::ok, p.writer.fullResponse(p.text, p.finishReason, p.usage)));
+      HttpResponse res =
+          jsonResponse(http::status::ok, p.writer.fullResponse(p.text, p.finishReason, p.usage));
+      if (!p.requestId.empty()) res.set("x-request-id", p.requestId);
+      session->respond(std::move(res));
     }
   }
 
@@ -324,7 +327,11 @@ class SimServer::Impl : public SessionHost, public EventSink {
       lora = *it;
     }
 
-    advance();
+    // One reading of the clock for advancing, submitting and a stall starting now, so a
+    // stall freezes the engine exactly at this request's arrival.
+    const auto wallNow = SteadyClock::now();
+    const Micros now = clock_.at(wallNow);
+    if (!crashed_) engine_.advanceTo(now, *this);
     const uint64_t id = ++nextRequestId_;
     SimRequest sim;
     sim.id = id;
@@ -341,7 +348,7 @@ class SimServer::Impl : public SessionHost, public EventSink {
       sim.maxOutputTokens = std::max(1, std::min(options_.defaultMaxTokens, room));
       finishReason = "stop";
     }
-    SubmitResult submitted = engine_.submit(sim, clock_.at(SteadyClock::now()));
+    SubmitResult submitted = engine_.submit(sim, now);
     if (!submitted.accepted()) return reply(errorResponse(rejectionError(submitted)));
 
     Pending p{session,
@@ -351,14 +358,21 @@ class SimServer::Impl : public SessionHost, public EventSink {
               call.includeUsage,
               finishReason,
               {},
+              {},
               {}};
+    if (auto rid = req.find("x-request-id"); rid != req.end()) {
+      p.requestId = std::string(rid->value());
+    }
     pending_.emplace(id, std::move(p));
     session->activeRequest = id;
-    if (call.stream) session->startStream(http::status::ok, "text/event-stream; charset=utf-8");
+    if (call.stream) {
+      session->startStream(http::status::ok, "text/event-stream; charset=utf-8",
+                           pending_.at(id).requestId);
+    }
     if (faults.stallAfter > 0 && faults.stallSeconds > 0 &&
         completionRequests_ == faults.stallAfter) {
-      clock_.stall(SteadyClock::now(), std::chrono::duration_cast<SteadyClock::duration>(
-                                           std::chrono::duration<double>(faults.stallSeconds)));
+      clock_.stall(wallNow, std::chrono::duration_cast<SteadyClock::duration>(
+                                std::chrono::duration<double>(faults.stallSeconds)));
     }
     scheduleTick();
   }
