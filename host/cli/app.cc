@@ -27,8 +27,7 @@ int run(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     named = named || a == "serve" || a == "validate" || a == "replay" || a == "plugins" ||
-            a == "version" ||
-            a == "--help" || a == "-h";
+            a == "version" || a == "--help" || a == "-h";
   }
   if (!named) args.insert(args.begin() + 1, serveWord);
   argc = static_cast<int>(args.size());

@@ -46,11 +46,13 @@ ReplaySubcommand::ReplaySubcommand(CLI::App& app) : command_(std::make_unique<Re
   c.app->add_option("--servers", c.servers, "Simulated model servers")
       ->capture_default_str()
       ->check(CLI::Range(1, 4096));
-  c.app->add_option("--seed", c.seed,
-                    "Seed of the workload (overrides its seed=), the engines and the picks")
+  c.app
+      ->add_option("--seed", c.seed,
+                   "Seed of the workload (overrides its seed=), the engines and the picks")
       ->capture_default_str();
-  c.app->add_option("--scrape-interval-ms", c.scrapeIntervalMs,
-                    "How often endpoint state is refreshed, as the data layer would")
+  c.app
+      ->add_option("--scrape-interval-ms", c.scrapeIntervalMs,
+                   "How often endpoint state is refreshed, as the data layer would")
       ->capture_default_str()
       ->check(CLI::Range(1.0, 60000.0));
   c.app->add_flag("--json", c.json, "Print the JSON report instead of the table");

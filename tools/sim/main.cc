@@ -11,13 +11,12 @@
 #include <string>
 #include <vector>
 
+#include "tools/sim/engine_flags.h"
 #include "tools/sim/sim_server.h"
 
 namespace {
 
 using epp::sim::ServerOptions;
-
-epp::sim::Micros msToUs(double ms) { return static_cast<epp::sim::Micros>(ms * 1000.0 + 0.5); }
 
 bool writeReadyFile(const std::string& path, const std::vector<int>& ports,
                     const ServerOptions& o) {
@@ -40,17 +39,12 @@ bool writeReadyFile(const std::string& path, const std::vector<int>& ports,
 
 int main(int argc, char** argv) {
   ServerOptions o;
-  epp::sim::EngineOptions& e = o.engine;
+  epp::sim::EngineFlags engineFlags;
   int count = 1;
   std::string dialect = "vllm";
   std::string kvMetric = "kv";
   std::string readyFile;
   std::vector<std::string> loraModules;
-  double lora_load_ms = static_cast<double>(e.loraLoadUs) / 1000;
-  double decode_base_ms = static_cast<double>(e.decodeBaseUs) / 1000;
-  double decode_per_seq_ms = e.decodePerSeqUs / 1000;
-  double prefill_overhead_ms = static_cast<double>(e.prefillOverheadUs) / 1000;
-  double prefill_per_token_ms = e.prefillPerTokenUs / 1000;
 
   CLI::App app{"eppd-sim: simulated LLM model servers (OpenAI API, engine metrics dialects)",
                "eppd-sim"};
@@ -77,30 +71,8 @@ int main(int argc, char** argv) {
   app.add_option("--default-max-tokens", o.defaultMaxTokens,
                  "Output tokens when a request sets no max_tokens")
       ->capture_default_str();
-  app.add_option("--max-num-seqs", e.maxNumSeqs, "Requests running at once")->capture_default_str();
-  app.add_option("--max-num-batched-tokens", e.maxNumBatchedTokens, "Token budget of a step")
-      ->capture_default_str();
-  app.add_option("--max-model-len", e.maxModelLen, "Prompt + output tokens of one request")
-      ->capture_default_str();
-  app.add_option("--max-waiting", e.maxWaiting, "Waiting-queue limit (429 beyond; 0 = none)")
-      ->capture_default_str();
-  app.add_option("--num-gpu-blocks", e.numBlocks, "KV cache blocks")->capture_default_str();
-  app.add_option("--block-size", e.blockSize, "Tokens per KV block")->capture_default_str();
-  app.add_option("--max-loras", e.maxLoras, "LoRA adapters resident at once (0: no LoRA)")
-      ->capture_default_str();
-  app.add_option("--lora-load-ms", lora_load_ms, "Time to load an adapter")->capture_default_str();
-  app.add_option("--decode-base-ms", decode_base_ms, "Step cost: base")->capture_default_str();
-  app.add_option("--decode-per-seq-ms", decode_per_seq_ms, "Step cost: per running sequence")
-      ->capture_default_str();
-  app.add_option("--prefill-overhead-ms", prefill_overhead_ms,
-                 "Step cost: fixed, when the step prefills")
-      ->capture_default_str();
-  app.add_option("--prefill-per-token-ms", prefill_per_token_ms,
-                 "Step cost: per uncached prompt token")
-      ->capture_default_str();
-  app.add_option("--jitter", e.jitter, "Step cost std-dev as a fraction (0: exact)")
-      ->capture_default_str();
-  app.add_option("--seed", e.seed, "Seed of jitter and faults (server i uses seed+i)")
+  engineFlags.add(app);
+  app.add_option("--seed", o.engine.seed, "Seed of jitter and faults (server i uses seed+i)")
       ->capture_default_str();
   app.add_option("--error-rate", o.faults.errorRate, "Fraction of completions answered 500")
       ->capture_default_str()
@@ -121,6 +93,9 @@ int main(int argc, char** argv) {
   app.add_option("--ready-file", readyFile,
                  "Write {\"ports\": [...]} here once every server listens");
   CLI11_PARSE(app, argc, argv);
+  const uint64_t seed = o.engine.seed;
+  o.engine = engineFlags.options();
+  o.engine.seed = seed;
 
   auto d = epp::sim::parseDialect(dialect);
   if (!d) {
@@ -136,15 +111,10 @@ int main(int argc, char** argv) {
   }
   o.kvUsage = *kv;
   for (const auto& m : loraModules) o.loras.push_back(m.substr(0, m.find('=')));
-  if (!o.loras.empty() && e.maxLoras == 0) {
+  if (!o.loras.empty() && o.engine.maxLoras == 0) {
     std::cerr << "eppd-sim: --lora-modules needs --max-loras ≥ 1\n";
     return 2;
   }
-  e.loraLoadUs = msToUs(lora_load_ms);
-  e.decodeBaseUs = msToUs(decode_base_ms);
-  e.decodePerSeqUs = decode_per_seq_ms * 1000;
-  e.prefillOverheadUs = msToUs(prefill_overhead_ms);
-  e.prefillPerTokenUs = prefill_per_token_ms * 1000;
 
   // Signals go to sigtimedwait below, not to the server threads (they inherit this mask).
   sigset_t signals;
@@ -155,7 +125,6 @@ int main(int argc, char** argv) {
 
   std::vector<std::unique_ptr<epp::sim::SimServer>> servers;
   std::vector<int> ports;
-  const uint64_t seed = e.seed;
   for (int i = 0; i < count; ++i) {
     ServerOptions oi = o;
     oi.port = o.port == 0 ? 0 : o.port + i;
