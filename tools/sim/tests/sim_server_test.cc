@@ -394,7 +394,7 @@ TEST(SimServer, MetricsDelayHoldsOnlyTheMetricsAnswer) {
   EXPECT_GE(metrics.seconds, 0.3);
   HttpResult health = httpCall(server->port(), "GET", "/health");
   EXPECT_EQ(health.status, 200);
-  EXPECT_LT(health.seconds, 0.3);
+  EXPECT_LT(health.seconds, metrics.seconds - 0.2);
 }
 
 TEST(SimServer, LoadSecondsAnswer503UntilLoaded) {
@@ -425,12 +425,14 @@ TEST(SimServer, StallFreezesTheEngineAfterNRequests) {
   const std::string body = R"({"model":"m","prompt":"x","max_tokens":3})";
   HttpResult first = httpCall(server->port(), "POST", "/v1/completions", body);
   EXPECT_EQ(first.status, 200);
-  EXPECT_LT(first.seconds, 0.4);
   HttpResult stalled = httpCall(server->port(), "POST", "/v1/completions", body);
   EXPECT_EQ(stalled.status, 200);
   EXPECT_GE(stalled.seconds, 0.45);
   HttpResult after = httpCall(server->port(), "POST", "/v1/completions", body);
-  EXPECT_LT(after.seconds, 0.4);
+  EXPECT_EQ(after.status, 200);
+  // Relative bounds: a loaded machine slows every request, only the stalled one waits.
+  EXPECT_LT(first.seconds, stalled.seconds - 0.3);
+  EXPECT_LT(after.seconds, stalled.seconds - 0.3);
 }
 
 TEST(SimServer, ResetEmptiesPrefixCacheAndCounters) {
