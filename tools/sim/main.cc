@@ -1,0 +1,194 @@
+// eppd-sim: simulated model servers for trying eppd without GPUs. See README.md.
+#include <CLI/CLI.hpp>
+#include <csignal>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "tools/sim/sim_server.h"
+
+namespace {
+
+using epp::sim::ServerOptions;
+
+epp::sim::Micros msToUs(double ms) { return static_cast<epp::sim::Micros>(ms * 1000.0 + 0.5); }
+
+bool writeReadyFile(const std::string& path, const std::vector<int>& ports,
+                    const ServerOptions& o) {
+  nlohmann::json j{{"ports", ports},
+                   {"dialect", std::string(epp::sim::dialectName(o.dialect))},
+                   {"model", o.model},
+                   {"pid", static_cast<int>(::getpid())}};
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp);
+    out << j.dump() << "\n";
+    if (!out) return false;
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  return !ec;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  ServerOptions o;
+  epp::sim::EngineOptions& e = o.engine;
+  int count = 1;
+  std::string dialect = "vllm";
+  std::string kvMetric = "kv";
+  std::string readyFile;
+  std::vector<std::string> loraModules;
+  double lora_load_ms = static_cast<double>(e.loraLoadUs) / 1000;
+  double decode_base_ms = static_cast<double>(e.decodeBaseUs) / 1000;
+  double decode_per_seq_ms = e.decodePerSeqUs / 1000;
+  double prefill_overhead_ms = static_cast<double>(e.prefillOverheadUs) / 1000;
+  double prefill_per_token_ms = e.prefillPerTokenUs / 1000;
+
+  CLI::App app{"eppd-sim: simulated LLM model servers (OpenAI API, engine metrics dialects)",
+               "eppd-sim"};
+  app.add_option("--port", o.port, "First port; server i listens on port+i (0: any free port)")
+      ->capture_default_str();
+  app.add_option("--count", count, "Independent servers in this process")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 256));
+  app.add_option("--address", o.address, "Listen address")->capture_default_str();
+  app.add_option("--model", o.model, "Served model name")->capture_default_str();
+  app.add_option("--lora-modules", loraModules,
+                 "LoRA adapters served as models (name or name=path; repeatable or "
+                 "comma-separated)")
+      ->delimiter(',');
+  app.add_option("--dialect", dialect, "Metrics dialect: " + epp::sim::dialectNames())
+      ->capture_default_str();
+  app.add_option("--kv-usage-metric", kvMetric,
+                 "vLLM KV usage gauge: kv (vllm:kv_cache_usage_perc), gpu (the older "
+                 "vllm:gpu_cache_usage_perc) or both")
+      ->capture_default_str();
+  app.add_option("--time-scale", o.timeScale,
+                 "Modelled seconds per wall second (10: the model runs 10x faster)")
+      ->capture_default_str();
+  app.add_option("--default-max-tokens", o.defaultMaxTokens,
+                 "Output tokens when a request sets no max_tokens")
+      ->capture_default_str();
+  app.add_option("--max-num-seqs", e.maxNumSeqs, "Requests running at once")->capture_default_str();
+  app.add_option("--max-num-batched-tokens", e.maxNumBatchedTokens, "Token budget of a step")
+      ->capture_default_str();
+  app.add_option("--max-model-len", e.maxModelLen, "Prompt + output tokens of one request")
+      ->capture_default_str();
+  app.add_option("--max-waiting", e.maxWaiting, "Waiting-queue limit (429 beyond; 0 = none)")
+      ->capture_default_str();
+  app.add_option("--num-gpu-blocks", e.numBlocks, "KV cache blocks")->capture_default_str();
+  app.add_option("--block-size", e.blockSize, "Tokens per KV block")->capture_default_str();
+  app.add_option("--max-loras", e.maxLoras, "LoRA adapters resident at once (0: no LoRA)")
+      ->capture_default_str();
+  app.add_option("--lora-load-ms", lora_load_ms, "Time to load an adapter")->capture_default_str();
+  app.add_option("--decode-base-ms", decode_base_ms, "Step cost: base")->capture_default_str();
+  app.add_option("--decode-per-seq-ms", decode_per_seq_ms, "Step cost: per running sequence")
+      ->capture_default_str();
+  app.add_option("--prefill-overhead-ms", prefill_overhead_ms,
+                 "Step cost: fixed, when the step prefills")
+      ->capture_default_str();
+  app.add_option("--prefill-per-token-ms", prefill_per_token_ms,
+                 "Step cost: per uncached prompt token")
+      ->capture_default_str();
+  app.add_option("--jitter", e.jitter, "Step cost std-dev as a fraction (0: exact)")
+      ->capture_default_str();
+  app.add_option("--seed", e.seed, "Seed of jitter and faults (server i uses seed+i)")
+      ->capture_default_str();
+  app.add_option("--error-rate", o.faults.errorRate, "Fraction of completions answered 500")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
+  app.add_option("--stall-after", o.faults.stallAfter,
+                 "Stall the engine after this many completion requests (0: never)")
+      ->capture_default_str();
+  app.add_option("--stall-seconds", o.faults.stallSeconds, "How long a stall lasts (wall)")
+      ->capture_default_str();
+  app.add_option("--metrics-delay-ms", o.faults.metricsDelayMs, "Delay of every /metrics answer")
+      ->capture_default_str();
+  app.add_option("--crash-after", o.faults.crashAfter,
+                 "Serve this many completion requests, then crash on the next (0: never)")
+      ->capture_default_str();
+  app.add_option("--load-seconds", o.faults.loadSeconds,
+                 "Answer 503 'Loading model' for this long after start")
+      ->capture_default_str();
+  app.add_option("--ready-file", readyFile,
+                 "Write {\"ports\": [...]} here once every server listens");
+  CLI11_PARSE(app, argc, argv);
+
+  auto d = epp::sim::parseDialect(dialect);
+  if (!d) {
+    std::cerr << "eppd-sim: unknown --dialect '" << dialect << "' (one of "
+              << epp::sim::dialectNames() << ")\n";
+    return 2;
+  }
+  o.dialect = *d;
+  auto kv = epp::sim::parseKvUsageMetric(kvMetric);
+  if (!kv) {
+    std::cerr << "eppd-sim: --kv-usage-metric must be kv, gpu or both\n";
+    return 2;
+  }
+  o.kvUsage = *kv;
+  for (const auto& m : loraModules) o.loras.push_back(m.substr(0, m.find('=')));
+  if (!o.loras.empty() && e.maxLoras == 0) {
+    std::cerr << "eppd-sim: --lora-modules needs --max-loras ≥ 1\n";
+    return 2;
+  }
+  e.loraLoadUs = msToUs(lora_load_ms);
+  e.decodeBaseUs = msToUs(decode_base_ms);
+  e.decodePerSeqUs = decode_per_seq_ms * 1000;
+  e.prefillOverheadUs = msToUs(prefill_overhead_ms);
+  e.prefillPerTokenUs = prefill_per_token_ms * 1000;
+
+  // Signals go to sigtimedwait below, not to the server threads (they inherit this mask).
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  std::vector<std::unique_ptr<epp::sim::SimServer>> servers;
+  std::vector<int> ports;
+  const uint64_t seed = e.seed;
+  for (int i = 0; i < count; ++i) {
+    ServerOptions oi = o;
+    oi.port = o.port == 0 ? 0 : o.port + i;
+    oi.engine.seed = seed + static_cast<uint64_t>(i);
+    auto server = epp::sim::SimServer::start(oi);
+    if (!server) {
+      std::cerr << "eppd-sim: " << server.error() << "\n";
+      return 1;
+    }
+    ports.push_back((*server)->port());
+    servers.push_back(std::move(*server));
+  }
+  std::string portList;
+  for (int p : ports) portList += (portList.empty() ? "" : ",") + std::to_string(p);
+  std::cout << "eppd-sim ready: " << count << " server(s), dialect "
+            << epp::sim::dialectName(o.dialect) << ", model " << o.model << ", time scale "
+            << o.timeScale << ", ports " << portList << std::endl;
+  if (!readyFile.empty() && !writeReadyFile(readyFile, ports, o)) {
+    std::cerr << "eppd-sim: cannot write " << readyFile << "\n";
+    return 1;
+  }
+
+  const timespec poll{0, 100'000'000};
+  while (true) {
+    if (sigtimedwait(&signals, nullptr, &poll) > 0) break;
+    bool allCrashed = true;
+    for (auto& s : servers) allCrashed = allCrashed && s->crashed();
+    if (allCrashed) {
+      std::cerr << "eppd-sim: crashed as asked (--crash-after " << o.faults.crashAfter << ")\n";
+      return 3;
+    }
+  }
+  servers.clear();
+  std::cout << "eppd-sim stopped" << std::endl;
+  return 0;
+}

@@ -1,0 +1,66 @@
+// File: tools/sim/sim_server.h
+//
+// One simulated model server: an Engine driven in real time (scaled) behind an
+// OpenAI-compatible HTTP API, with /metrics in a chosen engine's dialect and fault
+// injection. Each server runs on its own thread and io_context; several can share a
+// process (eppd-sim --count N).
+//
+//   POST /v1/chat/completions, /v1/completions   JSON, or SSE with "stream": true
+//   GET  /v1/models
+//   GET  /metrics            (trtllm-serve: /prometheus/metrics; /metrics is JSON stats)
+//   GET  /health             200, or 503 while "loading" (--load-seconds)
+//   POST /sim/reset          empties the prefix cache, zeroes counters and histograms
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "host/common/result.h"
+#include "tools/sim/engine/engine_options.h"
+#include "tools/sim/metrics_dialects.h"
+
+namespace epp::sim {
+
+struct FaultOptions {
+  double errorRate = 0;        // fraction of completion requests answered with a 500
+  int64_t stallAfter = 0;      // after this many completion requests the engine stalls
+  double stallSeconds = 5;     // ... for this long (wall time); 0 = never
+  int64_t metricsDelayMs = 0;  // every /metrics answer waits this long
+  int64_t crashAfter = 0;      // serve this many completion requests, die on the next
+  double loadSeconds = 0;      // /health and completions answer 503 for this long at start
+};
+
+struct ServerOptions {
+  std::string address = "127.0.0.1";
+  int port = 8000;  // 0 = any free port
+  std::string model = "sim-model";
+  std::vector<std::string> loras;  // adapter names served besides the base model
+  Dialect dialect = Dialect::kVllm;
+  KvUsageMetric kvUsage = KvUsageMetric::kCurrent;
+  double timeScale = 1.0;          // virtual seconds per wall second
+  int32_t defaultMaxTokens = 128;  // output length when a request sets no max_tokens
+  EngineOptions engine;
+  FaultOptions faults;
+};
+
+class SimServer {
+ public:
+  // Binds and starts serving on a thread of its own.
+  static common::Result<std::unique_ptr<SimServer>> start(ServerOptions options);
+  ~SimServer();
+  SimServer(const SimServer&) = delete;
+  SimServer& operator=(const SimServer&) = delete;
+
+  int port() const;
+  // True once --crash-after fired: the listener and every connection are closed.
+  bool crashed() const;
+
+  class Impl;
+
+ private:
+  explicit SimServer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace epp::sim
