@@ -46,6 +46,7 @@ constexpr Section kSections[] = {
     {"decisionTrees", &sections::parseDecisionTrees},
     {"routing", &sections::parseRouting},
     {"server", &sections::parseServer},
+    {"scraping", &sections::parseScraping},
 };
 
 // The configuration without a file: the reference default profile. The picker is written

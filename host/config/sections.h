@@ -35,6 +35,7 @@ void parsePluginPins(Diagnostics& diag, const Field& field, PickerConfig& config
 void parseEndpoints(Diagnostics& diag, const Field& field, PickerConfig& config);
 void parseRouting(Diagnostics& diag, const Field& field, PickerConfig& config);
 void parseServer(Diagnostics& diag, const Field& field, PickerConfig& config);
+void parseScraping(Diagnostics& diag, const Field& field, PickerConfig& config);
 
 // decisionTrees (decision_tree_parse.cc).
 void parseDecisionTrees(Diagnostics& diag, const Field& field, PickerConfig& config);

@@ -5,6 +5,7 @@
 
 #include "host/config/param_tree.h"
 #include "host/runtime/carry_over.h"
+#include "host/runtime/scrape_setup_builder.h"
 #include "host/runtime/snapshot_reaper.h"
 #if __has_include("host/runtime/state_handover.h")
 #include "host/runtime/state_handover.h"
@@ -169,6 +170,9 @@ common::Result<ConfigSnapshotPtr> buildSnapshot(config::PickerConfig resolved,
   b.instantiate();
   if (b.errors().empty()) b.wire();
   if (!b.errors().empty()) return Error{b.errors()};
+  auto scrape = buildScrapeSetup(*snap, registry);
+  if (!scrape) return Error{scrape.error()};
+  snap->scrape = std::move(*scrape);
   return ConfigSnapshotPtr(std::move(snap));
 }
 

@@ -17,6 +17,7 @@
 
 #include "host/common/result.h"
 #include "host/config/picker_config.h"
+#include "host/datalayer/scrape_setup.h"
 #include "host/loader/plugin_instance.h"
 #include "host/loader/plugin_registry.h"
 #include "host/scheduling/scheduler_config.h"
@@ -37,6 +38,8 @@ struct ConfigSnapshot {
   std::vector<InstanceInfo> instanceInfo;  // parallel to `instances`
   scheduling::SchedulerConfig scheduler;
   std::unordered_set<std::string> models;  // empty: any model
+  // What the metrics scraper polls with while this snapshot is current.
+  datalayer::ScrapeSetupPtr scrape;
 
   const loader::PluginInstance* find(const std::string& name) const;
 };

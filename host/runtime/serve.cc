@@ -13,6 +13,7 @@
 #include "host/common/logging.h"
 #include "host/common/metrics_registry.h"
 #include "host/datalayer/endpoint_snapshot.h"
+#include "host/datalayer/metrics_scraper.h"
 #include "host/extproc/health_state.h"
 #include "host/extproc/server.h"
 #include "host/runtime/live_config.h"
@@ -67,6 +68,8 @@ int serve(const ServeOptions& options) {
 
   datalayer::EndpointStore endpoints;
   endpoints.replace(staticEndpoints(snapshot->config));
+  // Polls endpoint metrics with the adapters and settings of whichever snapshot is current.
+  datalayer::MetricsScraper scraper(endpoints, [&live] { return live.current()->scrape; });
   DecisionLog decisions(static_cast<size_t>(std::max(0, server.decisionHistory)));
   Pipeline pipeline(currentSnapshot, endpoints, decisions);
 
@@ -130,6 +133,7 @@ int serve(const ServeOptions& options) {
       exposer->GetListeningPorts().empty() ? metricsPort : exposer->GetListeningPorts().front();
   health.setReady(endpoints.current()->size() > 0);
   reloads.start();
+  scraper.start();
   {
     ConfigSnapshotPtr current = live.current();
     log.info(
@@ -156,6 +160,7 @@ int serve(const ServeOptions& options) {
   log.info("received signal {}: draining for up to {} s", sig, options.drainSeconds);
   // No reload publishes while draining; one in progress finishes first.
   reloads.stop();
+  scraper.stop();
   health.setReady(false);
   (*grpc)->shutdown(std::chrono::seconds(options.drainSeconds));
   // Each civetweb server (metrics, admin) takes up to its 2 s poll quantum to stop: stop

@@ -401,7 +401,7 @@ TEST(PickerConfigParseTest, EndpointErrors) {
             "line 9)\n"
             "t.yaml:12:3: endpoints[8]: missing required key 'address'\n"
             "t.yaml:12:14: endpoints[8]: unknown key 'weight'; expected one of: address, port, "
-            "name, engine, role, pool, labels");
+            "name, engine, role, pool, labels, scrape");
 }
 
 TEST(PickerConfigParseTest, ServerAndRoutingErrors) {
