@@ -266,6 +266,17 @@ json decisionJson(const runtime::DecisionRecord& r) {
               {"faults", faults},
               {"schedulingUs", static_cast<double>(r.schedulingNs) / 1e3}};
   if (!r.error.empty()) out["error"] = r.error;
+  out["priority"] = r.priority;
+  if (!r.objective.empty()) out["objective"] = r.objective;
+  if (r.admission) {
+    json admission = {{"outcome", r.admission->outcome}, {"detector", r.admission->detector}};
+    if (r.admission->error.empty()) {
+      admission["saturation"] = r.admission->saturation;
+    } else {
+      admission["error"] = r.admission->error;
+    }
+    out["admission"] = admission;
+  }
   return out;
 }
 

@@ -1,4 +1,5 @@
-// eppd's own sections: pluginDirs, pluginPins, endpoints, routing, server, scraping.
+// eppd's own sections: pluginDirs, pluginPins, endpoints, objectives, routing, server,
+// scraping.
 #include <arpa/inet.h>
 #include <fmt/format.h>
 
@@ -149,6 +150,38 @@ void parseEndpoints(Diagnostics& diag, const Field& field, PickerConfig& config)
     byAddress.emplace(key, endpoint->where.line);
     byName.emplace(endpoint->name, endpoint->where.line);
     config.endpoints.push_back(std::move(*endpoint));
+  }
+}
+
+void parseObjectives(Diagnostics& diag, const Field& field, PickerConfig& config) {
+  std::unordered_map<std::string, int> byName;  // name -> line
+  for (const Field& item : readList(diag, field, /*nullIsEmpty=*/true)) {
+    MapReader map(diag, item, {"name", "priority"});
+    if (!map.isMap()) continue;
+    ObjectiveSpec objective;
+    objective.where = item.where;
+    if (auto f = map.required("name")) {
+      auto text = readString(diag, *f);
+      if (!text) continue;
+      objective.name = *text;
+      objective.where = f->where;
+    } else {
+      continue;
+    }
+    if (auto f = map.get("priority")) {
+      auto priority = readInt(diag, *f, std::numeric_limits<int32_t>::min(),
+                              std::numeric_limits<int32_t>::max());
+      if (!priority) continue;
+      objective.priority = static_cast<int32_t>(*priority);
+    }
+    if (auto it = byName.find(objective.name); it != byName.end()) {
+      diag.error(objective.where,
+                 fmt::format("{}: objective '{}' is listed twice (first at line {})", item.name(),
+                             objective.name, it->second));
+      continue;
+    }
+    byName.emplace(objective.name, objective.where.line);
+    config.objectives.push_back(std::move(objective));
   }
 }
 

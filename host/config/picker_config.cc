@@ -44,6 +44,7 @@ constexpr Section kSections[] = {
     {"pluginPins", &sections::parsePluginPins},
     {"endpoints", &sections::parseEndpoints},
     {"decisionTrees", &sections::parseDecisionTrees},
+    {"objectives", &sections::parseObjectives},
     {"routing", &sections::parseRouting},
     {"server", &sections::parseServer},
     {"scraping", &sections::parseScraping},

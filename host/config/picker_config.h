@@ -4,8 +4,8 @@
 // inference.networking.x-k8s.io/v1alpha1 or llm-d.ai/v1alpha1, kind EndpointPickerConfig,
 // featureGates, plugins, schedulingProfiles, saturationDetector, dataLayer, flowControl,
 // parser) plus eppd's own keys, kept apart (pluginDirs, pluginPins, endpoints,
-// decisionTrees, routing, server, scraping). Parsing is strict: an unknown key, a wrong type, a
-// duplicate name or a dangling reference is an error carrying file:line:col.
+// decisionTrees, objectives, routing, server, scraping). Parsing is strict: an unknown key,
+// a wrong type, a duplicate name or a dangling reference is an error carrying file:line:col.
 //
 // Two steps:
 //   parseConfig(text, source)      -> PickerConfig as written (syntax, types, shapes)
@@ -163,6 +163,15 @@ struct ServerSpec {
   int maxRetainedSnapshots = 8;
 };
 
+// An InferenceObjective: requests naming it in header x-gateway-inference-objective get its
+// priority. Negative priorities are sheddable. (Objectives come from the config until a
+// Kubernetes source reads InferenceObjective resources.)
+struct ObjectiveSpec {
+  std::string name;
+  int32_t priority = 0;
+  Location where;  // the `name` value
+};
+
 struct RoutingSpec {
   // Models served; when non-empty, a request for any other model gets 404.
   std::vector<std::string> models;
@@ -188,6 +197,7 @@ struct PickerConfig {
   std::map<std::string, std::string> pluginPins;  // type -> library name or file
   std::vector<EndpointSpec> endpoints;
   std::vector<DecisionTreeSpec> decisionTrees;
+  std::vector<ObjectiveSpec> objectives;
   RoutingSpec routing;
   ServerSpec server;
   ScrapingSpec scraping;

@@ -65,6 +65,7 @@ int serve(const ServeOptions& options) {
   const config::ServerSpec server = snapshot->config.server;
   Metrics::get().configLoaded(snapshot->generation, snapshot->config.sha256);
   Metrics::get().liveSnapshots(1);
+  logAdmissionMode(*snapshot);
 
   datalayer::EndpointStore endpoints;
   endpoints.replace(staticEndpoints(snapshot->config));
@@ -103,8 +104,9 @@ int serve(const ServeOptions& options) {
   reloadOptions.watch = options.watch;
   reloadOptions.quiet = std::chrono::milliseconds(std::max(0, options.reloadDebounceMs));
   reloadOptions.maxDelay = std::max(reloadOptions.quiet * 10, std::chrono::milliseconds(2000));
-  reloadOptions.onPublished = [&health, &endpoints](const ConfigSnapshot&) {
+  reloadOptions.onPublished = [&health, &endpoints](const ConfigSnapshot& published) {
     health.setReady(endpoints.current()->size() > 0);
+    logAdmissionMode(published);
   };
   ReloadController reloads(reloadOptions, live, endpoints, *loaded);
   // From here only `live` holds the first snapshot and registry, so that a reload can
