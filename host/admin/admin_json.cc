@@ -170,6 +170,15 @@ json endpointsJson(const datalayer::EndpointSnapshot& eps, int64_t nowNs) {
                  {"ageMs", (nowNs - s.metricsUpdatedNs) / 1'000'000},
                  {"stale", s.stale}};
     }
+    json scrape = {
+        {"enabled", s.scrape},
+        {"manual", s.manual},
+        {"consecutiveFailures", s.consecutiveFailures},
+        {"lastError", s.scrapeError.empty() ? json(nullptr) : json(s.scrapeError)},
+        {"lastErrorAgeMs",
+         s.scrapeErrorNs == 0 ? json(nullptr) : json((nowNs - s.scrapeErrorNs) / 1'000'000)},
+        {"lastAttemptAgeMs",
+         s.lastScrapeNs == 0 ? json(nullptr) : json((nowNs - s.lastScrapeNs) / 1'000'000)}};
     list.push_back({{"endpoint", s.hostPort()},
                     {"id", std::to_string(v->id)},
                     {"address", s.address},
@@ -182,7 +191,9 @@ json endpointsJson(const datalayer::EndpointSnapshot& eps, int64_t nowNs) {
                     {"source", s.source},
                     {"health", healthName(s.health)},
                     {"inflight", eps.inflight(i)},
-                    {"metrics", metrics}});
+                    {"metrics", metrics},
+                    {"engineLabels", s.engineLabels},
+                    {"scrape", scrape}});
   }
   json details = json::array();
   for (const auto& e : list)
@@ -255,6 +266,17 @@ json decisionJson(const runtime::DecisionRecord& r) {
               {"faults", faults},
               {"schedulingUs", static_cast<double>(r.schedulingNs) / 1e3}};
   if (!r.error.empty()) out["error"] = r.error;
+  out["priority"] = r.priority;
+  if (!r.objective.empty()) out["objective"] = r.objective;
+  if (r.admission) {
+    json admission = {{"outcome", r.admission->outcome}, {"detector", r.admission->detector}};
+    if (r.admission->error.empty()) {
+      admission["saturation"] = r.admission->saturation;
+    } else {
+      admission["error"] = r.admission->error;
+    }
+    out["admission"] = admission;
+  }
   return out;
 }
 
@@ -266,9 +288,14 @@ common::Status applyEndpointState(const json& body, std::vector<datalayer::Endpo
   std::string target = body["endpoint"];
   for (auto& s : states) {
     if (s.hostPort() != target) continue;
+    bool manual = true;
     try {
       for (const auto& [key, value] : body.items()) {
         if (key == "endpoint") continue;
+        if (key == "manual") {
+          manual = value.get<bool>();
+          continue;
+        }
         if (key == "waiting")
           s.waiting = value.get<int64_t>();
         else if (key == "running")
@@ -301,6 +328,18 @@ common::Status applyEndpointState(const json& body, std::vector<datalayer::Endpo
       }
     } catch (const json::exception& e) {
       return common::Error{std::string("wrong type: ") + e.what()};
+    }
+    if (!manual) {
+      // Hands the endpoint back to the scraper; its next collection replaces this state.
+      s.manual = false;
+      return {};
+    }
+    if (!s.manual) {
+      // Taking over from the scraper: what its failures said no longer applies.
+      s.manual = true;
+      if (!body.contains("health")) s.health = EPP_HEALTH_HEALTHY;
+      s.consecutiveFailures = 0;
+      s.scrapeError.clear();
     }
     s.hasMetrics = true;
     s.stale = false;

@@ -9,9 +9,11 @@
 //                          422 failure)
 //   GET  /endpoints        every endpoint with state, age, health, source; a pool summary
 //   GET  /decisions?n=N    the last N decisions, explained
-//   POST /endpoints/state  set an endpoint's metrics by hand (until the data layer scrapes
-//                          them; also what tests use): {"endpoint": "ip:port", "waiting": 3,
-//                          "running": 1, "kvCacheUsage": 0.4, "activeLoras": [...], ...}
+//   POST /endpoints/state  set an endpoint's metrics by hand (what tests use): {"endpoint":
+//                          "ip:port", "waiting": 3, "running": 1, "kvCacheUsage": 0.4,
+//                          "activeLoras": [...], ...}. From then on the scraper leaves that
+//                          endpoint alone; {"endpoint": "ip:port", "manual": false} hands it
+//                          back.
 #pragma once
 
 #include <functional>

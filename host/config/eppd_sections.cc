@@ -1,4 +1,5 @@
-// eppd's own sections: pluginDirs, pluginPins, endpoints, routing, server.
+// eppd's own sections: pluginDirs, pluginPins, endpoints, objectives, routing, server,
+// scraping.
 #include <arpa/inet.h>
 #include <fmt/format.h>
 
@@ -17,6 +18,8 @@ namespace epp::config::sections {
 namespace {
 
 inline constexpr std::string_view kRoleLabel = "llm-d.ai/role";
+// The reference's pod label naming an endpoint's engine (its backend adapter).
+inline constexpr std::string_view kEngineLabel = "inference.networking.k8s.io/engine-type";
 
 bool isIpv4(const std::string& text) {
   in_addr addr{};
@@ -43,7 +46,8 @@ bool checkIpLiteral(Diagnostics& diag, const Field& field, const std::string& te
 }
 
 std::optional<EndpointSpec> readEndpoint(Diagnostics& diag, const Field& item) {
-  MapReader map(diag, item, {"address", "port", "name", "engine", "role", "pool", "labels"});
+  MapReader map(diag, item,
+                {"address", "port", "name", "engine", "role", "pool", "labels", "scrape"});
   if (!map.isMap()) return std::nullopt;
   EndpointSpec endpoint;
   endpoint.where = item.where;
@@ -69,14 +73,27 @@ std::optional<EndpointSpec> readEndpoint(Diagnostics& diag, const Field& item) {
   if (auto f = map.get("name")) {
     if (auto text = readString(diag, *f)) endpoint.name = *text;
   }
-  if (auto f = map.get("engine")) {
-    if (auto text = readString(diag, *f)) endpoint.engine = *text;
+  if (auto f = map.get("scrape")) {
+    if (auto on = readBool(diag, *f)) endpoint.scrape = *on;
   }
   if (auto f = map.get("pool")) {
     if (auto text = readString(diag, *f)) endpoint.pool = *text;
   }
   if (auto f = map.get("labels")) {
     for (auto& [key, value] : readStringMap(diag, *f)) endpoint.labels[key] = value;
+  }
+  // `engine` and the engine-type label: as for role, either may be written, not two values.
+  auto engineLabel = endpoint.labels.find(std::string(kEngineLabel));
+  if (auto f = map.get("engine")) {
+    if (auto text = readString(diag, *f)) {
+      endpoint.engine = *text;
+      if (engineLabel != endpoint.labels.end() && engineLabel->second != *text) {
+        diag.error(f->where, fmt::format("{}: engine '{}' contradicts label {}: '{}'", f->name(),
+                                         *text, kEngineLabel, engineLabel->second));
+      }
+    }
+  } else if (engineLabel != endpoint.labels.end() && !engineLabel->second.empty()) {
+    endpoint.engine = engineLabel->second;
   }
   auto label = endpoint.labels.find(std::string(kRoleLabel));
   if (auto f = map.get("role")) {
@@ -133,6 +150,38 @@ void parseEndpoints(Diagnostics& diag, const Field& field, PickerConfig& config)
     byAddress.emplace(key, endpoint->where.line);
     byName.emplace(endpoint->name, endpoint->where.line);
     config.endpoints.push_back(std::move(*endpoint));
+  }
+}
+
+void parseObjectives(Diagnostics& diag, const Field& field, PickerConfig& config) {
+  std::unordered_map<std::string, int> byName;  // name -> line
+  for (const Field& item : readList(diag, field, /*nullIsEmpty=*/true)) {
+    MapReader map(diag, item, {"name", "priority"});
+    if (!map.isMap()) continue;
+    ObjectiveSpec objective;
+    objective.where = item.where;
+    if (auto f = map.required("name")) {
+      auto text = readString(diag, *f);
+      if (!text) continue;
+      objective.name = *text;
+      objective.where = f->where;
+    } else {
+      continue;
+    }
+    if (auto f = map.get("priority")) {
+      auto priority = readInt(diag, *f, std::numeric_limits<int32_t>::min(),
+                              std::numeric_limits<int32_t>::max());
+      if (!priority) continue;
+      objective.priority = static_cast<int32_t>(*priority);
+    }
+    if (auto it = byName.find(objective.name); it != byName.end()) {
+      diag.error(objective.where,
+                 fmt::format("{}: objective '{}' is listed twice (first at line {})", item.name(),
+                             objective.name, it->second));
+      continue;
+    }
+    byName.emplace(objective.name, objective.where.line);
+    config.objectives.push_back(std::move(objective));
   }
 }
 
@@ -194,6 +243,44 @@ void parseServer(Diagnostics& diag, const Field& field, PickerConfig& config) {
   }
   if (auto f = server.get("maxRetainedSnapshots")) {
     if (auto n = readInt(diag, *f, 1, 1000)) spec.maxRetainedSnapshots = static_cast<int>(*n);
+  }
+}
+
+void parseScraping(Diagnostics& diag, const Field& field, PickerConfig& config) {
+  MapReader map(diag, field,
+                {"enabled", "interval", "timeout", "healthInterval", "failureThreshold",
+                 "stalenessThreshold", "maxBodySize"},
+                /*nullIsEmpty=*/true);
+  ScrapingSpec& spec = config.scraping;
+  if (auto f = map.get("enabled")) {
+    if (auto on = readBool(diag, *f)) spec.enabled = *on;
+  }
+  auto duration = [&](std::string_view key, int64_t& target, int64_t minNs, const char* what) {
+    auto f = map.get(key);
+    if (!f) return;
+    auto ns = readDurationNs(diag, *f);
+    if (!ns) return;
+    if (*ns < minNs) {
+      diag.error(f->where, fmt::format("{}: must be {}", f->name(), what));
+      return;
+    }
+    target = *ns;
+  };
+  duration("interval", spec.intervalNs, 1'000'000, "at least 1ms");
+  duration("timeout", spec.timeoutNs, 1'000'000, "at least 1ms");
+  duration("healthInterval", spec.healthIntervalNs, 0, "0 (no health probes) or more");
+  duration("stalenessThreshold", spec.stalenessNs, 1'000'000, "at least 1ms");
+  if (auto f = map.get("failureThreshold")) {
+    if (auto n = readInt(diag, *f, 1, 1000)) spec.failureThreshold = static_cast<int>(*n);
+  }
+  if (auto f = map.get("maxBodySize")) {
+    if (auto n = readBytes(diag, *f)) {
+      if (*n < 1024 || *n > (int64_t{1} << 30)) {
+        diag.error(f->where, fmt::format("{}: must be between 1Ki and 1Gi", f->name()));
+      } else {
+        spec.maxBodyBytes = *n;
+      }
+    }
   }
 }
 

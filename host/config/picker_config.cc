@@ -44,8 +44,10 @@ constexpr Section kSections[] = {
     {"pluginPins", &sections::parsePluginPins},
     {"endpoints", &sections::parseEndpoints},
     {"decisionTrees", &sections::parseDecisionTrees},
+    {"objectives", &sections::parseObjectives},
     {"routing", &sections::parseRouting},
     {"server", &sections::parseServer},
+    {"scraping", &sections::parseScraping},
 };
 
 // The configuration without a file: the reference default profile. The picker is written

@@ -4,8 +4,8 @@
 // inference.networking.x-k8s.io/v1alpha1 or llm-d.ai/v1alpha1, kind EndpointPickerConfig,
 // featureGates, plugins, schedulingProfiles, saturationDetector, dataLayer, flowControl,
 // parser) plus eppd's own keys, kept apart (pluginDirs, pluginPins, endpoints,
-// decisionTrees, routing, server). Parsing is strict: an unknown key, a wrong type, a
-// duplicate name or a dangling reference is an error carrying file:line:col.
+// decisionTrees, objectives, routing, server, scraping). Parsing is strict: an unknown key,
+// a wrong type, a duplicate name or a dangling reference is an error carrying file:line:col.
 //
 // Two steps:
 //   parseConfig(text, source)      -> PickerConfig as written (syntax, types, shapes)
@@ -131,7 +131,22 @@ struct EndpointSpec {
   std::string role;
   std::string pool = "default";
   std::map<std::string, std::string> labels;
+  // Poll this endpoint's metrics (false: its state comes only from POST /endpoints/state).
+  bool scrape = true;
   Location where;
+};
+
+// How eppd polls endpoint metrics (`scraping:`). Where and how (scheme, path, TLS) come
+// from the reference's metrics-data-source plugin parameters, and what is read from each
+// engine's backend adapter.
+struct ScrapingSpec {
+  bool enabled = true;
+  int64_t intervalNs = 50'000'000;           // the reference's --refresh-metrics-interval
+  int64_t timeoutNs = 1'000'000'000;         // per collection (connect, metrics, health)
+  int64_t healthIntervalNs = 1'000'000'000;  // 0: no health probes
+  int failureThreshold = 3;                  // consecutive failures before unhealthy
+  int64_t stalenessNs = 2'000'000'000;       // older metrics are flagged stale
+  int64_t maxBodyBytes = 4 << 20;
 };
 
 // Ports 0..65535 (0: pick a free port); addresses are IP literals.
@@ -146,6 +161,15 @@ struct ServerSpec {
   // Old config snapshots that in-flight requests may still hold after reloads before eppd
   // warns (they cannot be freed early); 1..1000.
   int maxRetainedSnapshots = 8;
+};
+
+// An InferenceObjective: requests naming it in header x-gateway-inference-objective get its
+// priority. Negative priorities are sheddable. (Objectives come from the config until a
+// Kubernetes source reads InferenceObjective resources.)
+struct ObjectiveSpec {
+  std::string name;
+  int32_t priority = 0;
+  Location where;  // the `name` value
 };
 
 struct RoutingSpec {
@@ -173,8 +197,10 @@ struct PickerConfig {
   std::map<std::string, std::string> pluginPins;  // type -> library name or file
   std::vector<EndpointSpec> endpoints;
   std::vector<DecisionTreeSpec> decisionTrees;
+  std::vector<ObjectiveSpec> objectives;
   RoutingSpec routing;
   ServerSpec server;
+  ScrapingSpec scraping;
   // Where it came from: the path (or "<default>", "<text>"), the text, its SHA-256.
   std::string source;
   std::string text;

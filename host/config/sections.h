@@ -33,8 +33,10 @@ void parseFlowControl(Diagnostics& diag, const Field& field, PickerConfig& confi
 void parsePluginDirs(Diagnostics& diag, const Field& field, PickerConfig& config);
 void parsePluginPins(Diagnostics& diag, const Field& field, PickerConfig& config);
 void parseEndpoints(Diagnostics& diag, const Field& field, PickerConfig& config);
+void parseObjectives(Diagnostics& diag, const Field& field, PickerConfig& config);
 void parseRouting(Diagnostics& diag, const Field& field, PickerConfig& config);
 void parseServer(Diagnostics& diag, const Field& field, PickerConfig& config);
+void parseScraping(Diagnostics& diag, const Field& field, PickerConfig& config);
 
 // decisionTrees (decision_tree_parse.cc).
 void parseDecisionTrees(Diagnostics& diag, const Field& field, PickerConfig& config);

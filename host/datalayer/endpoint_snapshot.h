@@ -45,6 +45,18 @@ struct EndpointState {
   epp_health health = EPP_HEALTH_HEALTHY;
   bool stale = false;
 
+  // Scraping (metrics_scraper.h). `scrape` comes from the source (config `scrape: false`
+  // turns it off); `manual` is set by POST /endpoints/state, after which the scraper
+  // leaves the endpoint's state to whoever set it.
+  bool scrape = true;
+  bool manual = false;
+  // Engine-specific labels the backend adapter reported (model_name, …).
+  std::map<std::string, std::string> engineLabels;
+  int consecutiveFailures = 0;
+  std::string scrapeError;  // the last failure; empty after a success
+  int64_t scrapeErrorNs = 0;
+  int64_t lastScrapeNs = 0;  // end of the last attempt, successful or not
+
   // "ip:port", IPv6 in brackets: what the gateway receives.
   std::string hostPort() const;
 };

@@ -5,6 +5,7 @@
 
 #include "host/config/param_tree.h"
 #include "host/runtime/carry_over.h"
+#include "host/runtime/scrape_setup_builder.h"
 #include "host/runtime/snapshot_reaper.h"
 #if __has_include("host/runtime/state_handover.h")
 #include "host/runtime/state_handover.h"
@@ -84,6 +85,12 @@ class Builder {
       if (p.picker == nullptr) fail(at(ps.where) + "profile '" + ps.name + "' has no picker");
     }
     for (const auto& p : s.profiles) s.profileNames.push_back({p.name.data(), p.name.size()});
+    if (const auto& ref = snap_.config.saturationDetectorRef) {
+      snap_.saturationDetector =
+          lookup(*ref, snap_.config.keyLocations.count("saturationDetector")
+                           ? snap_.config.keyLocations.at("saturationDetector")
+                           : config::Location{snap_.config.source});
+    }
   }
 
   std::string errors() const { return errors_; }
@@ -165,10 +172,17 @@ common::Result<ConfigSnapshotPtr> buildSnapshot(config::PickerConfig resolved,
                              .count();
   snap->config = std::move(resolved);
   snap->models.insert(snap->config.routing.models.begin(), snap->config.routing.models.end());
+  snap->objectives = flowcontrol::Objectives(snap->config.objectives);
+  for (const auto& gate : snap->config.featureGates) {
+    if (gate == "flowControl") snap->flowControlGate = true;
+  }
   Builder b(registry, *snap, previous);
   b.instantiate();
   if (b.errors().empty()) b.wire();
   if (!b.errors().empty()) return Error{b.errors()};
+  auto scrape = buildScrapeSetup(*snap, registry);
+  if (!scrape) return Error{scrape.error()};
+  snap->scrape = std::move(*scrape);
   return ConfigSnapshotPtr(std::move(snap));
 }
 

@@ -17,6 +17,8 @@
 
 #include "host/common/result.h"
 #include "host/config/picker_config.h"
+#include "host/datalayer/scrape_setup.h"
+#include "host/flowcontrol/objectives.h"
 #include "host/loader/plugin_instance.h"
 #include "host/loader/plugin_registry.h"
 #include "host/scheduling/scheduler_config.h"
@@ -37,6 +39,13 @@ struct ConfigSnapshot {
   std::vector<InstanceInfo> instanceInfo;  // parallel to `instances`
   scheduling::SchedulerConfig scheduler;
   std::unordered_set<std::string> models;  // empty: any model
+  // What the metrics scraper polls with while this snapshot is current.
+  datalayer::ScrapeSetupPtr scrape;
+  flowcontrol::Objectives objectives;      // x-gateway-inference-objective -> priority
+  // The plugin behind `saturationDetector` (null when none is configured or injected).
+  const loader::PluginInstance* saturationDetector = nullptr;
+  // The flowControl feature gate. Until flow control ships, legacy admission runs either way.
+  bool flowControlGate = false;
 
   const loader::PluginInstance* find(const std::string& name) const;
 };

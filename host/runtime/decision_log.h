@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,10 +16,21 @@
 
 namespace epp::runtime {
 
+// What admission decided for one request (absent: the detector was not asked).
+struct AdmissionRecord {
+  std::string outcome;    // "unsaturated", "rejected", "failed-open"
+  std::string detector;   // instance name
+  double saturation = 0;  // when the detector answered
+  std::string error;      // when it failed
+};
+
 struct DecisionRecord {
   std::string requestId;
   std::string model;
   std::string targetModel;
+  std::string objective;  // x-gateway-inference-objective, as sent ("" when absent)
+  int32_t priority = 0;
+  std::optional<AdmissionRecord> admission;
   int64_t wallMs = 0;
   uint64_t configGeneration = 0;
   int httpStatus = 0;  // 0 routed, else the error status sent

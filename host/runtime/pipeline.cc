@@ -1,10 +1,14 @@
 #include "host/runtime/pipeline.h"
 
+#include <fmt/format.h>
+
 #include <chrono>
 #include <random>
 
 #include "host/common/clock.h"
 #include "host/common/logging.h"
+#include "host/flowcontrol/flowcontrol_metrics.h"
+#include "host/flowcontrol/legacy_admission.h"
 #include "host/request/openai_request.h"
 #include "host/request/usage_parser.h"
 #include "host/runtime/metrics.h"
@@ -46,12 +50,12 @@ std::string joinDestinations(const std::vector<const epp_endpoint_view*>& target
 
 // Endpoints a request may go to: healthy (or not yet probed), and in the gateway's subset
 // hint when it sent one.
-std::vector<const epp_endpoint_view*> eligible(const datalayer::EndpointSnapshot& eps,
+std::vector<const epp_endpoint_view*> eligible(const epp_endpoint_list& eps,
                                                const extproc::RequestInput& in) {
   std::vector<const epp_endpoint_view*> out;
-  out.reserve(eps.size());
-  for (size_t i = 0; i < eps.size(); ++i) {
-    const epp_endpoint_view* v = eps.view(i);
+  out.reserve(eps.count);
+  for (size_t i = 0; i < eps.count; ++i) {
+    const epp_endpoint_view* v = eps.items[i];
     if (v->health != EPP_HEALTH_HEALTHY && v->health != EPP_HEALTH_UNKNOWN) continue;
     if (in.hasSubsetHint) {
       std::string_view hp(v->host_port.ptr, v->host_port.len);
@@ -158,7 +162,10 @@ Pipeline::Pipeline(SnapshotSource config, datalayer::EndpointStore& endpoints,
     : config_(std::move(config)),
       endpoints_(endpoints),
       decisions_(decisions),
-      seeds_(seeds ? std::move(seeds) : SeedSource(randomSeed)) {}
+      seeds_(seeds ? std::move(seeds) : SeedSource(randomSeed)) {
+  // Registers the admission metrics now, so /metrics shows them at 0 before the first shed.
+  flowcontrol::FlowControlMetrics::get();
+}
 
 void Pipeline::route(std::shared_ptr<extproc::RequestInput> input, extproc::RouteCallback done) {
   RoutingDecision decision;
@@ -182,8 +189,8 @@ RoutingDecision Pipeline::decide(const std::shared_ptr<extproc::RequestInput>& i
   record.wallMs = wallMs();
   record.configGeneration = snap->generation;
 
-  auto fail = [&](int status, const char* code, std::string message) {
-    common::logger()->info("request {}: {} {} - {}", in.requestId, status, code, message);
+  auto fail = [&](int status, const char* code, std::string message, std::string detail = "") {
+    common::logger()->info("request {}: {} {} - {}{}", in.requestId, status, code, message, detail);
     metrics.requestError(record.model, record.targetModel, code);
     record.httpStatus = status;
     record.error = message;
@@ -193,7 +200,7 @@ RoutingDecision Pipeline::decide(const std::shared_ptr<extproc::RequestInput>& i
 
   const std::string* pathHeader = findHeader(in.headers, ":path");
   std::string path = pathHeader ? *pathHeader : "";
-  std::vector<const epp_endpoint_view*> candidates = eligible(*eps, in);
+  std::vector<const epp_endpoint_view*> candidates = eligible(eps->all(), in);
 
   if (in.headersOnly) {
     // No body, no model: the reference sends these to a random endpoint.
@@ -215,9 +222,48 @@ RoutingDecision Pipeline::decide(const std::shared_ptr<extproc::RequestInput>& i
   record.model = parsed->model;
   const std::string* rewrite = findHeader(in.headers, kRewriteHeader);
   record.targetModel = rewrite && !rewrite->empty() ? *rewrite : parsed->model;
-  metrics.requestStarted(record.model, record.targetModel, 0);
+  const std::string* objective = findHeader(in.headers, flowcontrol::kObjectiveHeader);
+  if (objective && !objective->empty()) {
+    flowcontrol::ObjectivePriority found = snap->objectives.lookup(*objective);
+    record.objective = *objective;
+    record.priority = found.priority;
+    if (!found.known) {
+      common::logger()->debug("request {}: objective '{}' is not configured: priority 0",
+                              in.requestId, *objective);
+    }
+  }
+  metrics.requestStarted(record.model, record.targetModel, record.priority);
   if (!snap->models.empty() && snap->models.count(record.targetModel) == 0) {
     return fail(404, "NotFound", "model " + record.targetModel + " is not served here");
+  }
+
+  // Admission (legacy mode; also while the flowControl gate has no flow control behind it).
+  const loader::PluginInstance* detector = snap->saturationDetector;
+  if (flowcontrol::isSheddable(record.priority) && detector != nullptr) {
+    int64_t now = common::monotonicNowNs();
+    auto live = livePool_.get(eps, now);
+    std::vector<const epp_endpoint_view*> pool = eligible(live->all(), in);
+    flowcontrol::AdmissionResult admission =
+        flowcontrol::admitLegacy(detector, record.priority, {pool.data(), pool.size()}, now);
+    const flowcontrol::SaturationReading& reading = admission.reading;
+    std::string poolName =
+        pool.empty() ? "default" : std::string(pool.front()->pool.ptr, pool.front()->pool.len);
+    flowcontrol::FlowControlMetrics::get().admission(admission, poolName);
+    metrics.pluginDuration(*detector, "saturation-detector",
+                           static_cast<double>(reading.durationNs) / 1e9);
+    record.admission = AdmissionRecord{flowcontrol::outcomeName(admission.outcome),
+                                       detector->name(), reading.value, reading.error};
+    if (admission.outcome == flowcontrol::AdmissionResult::Outcome::kFailedOpen) {
+      metrics.pluginError(detector->name(), "saturation-detector");
+      common::logger()->warn(
+          "request {}: saturation detector {} failed ({}); admitting the sheddable request",
+          in.requestId, detector->name(), reading.error);
+    }
+    if (!admission.admitted()) {
+      return fail(429, "ResourceExhausted", flowcontrol::kShedMessage,
+                  fmt::format(" (priority {}, objective '{}', pool saturation {:.3f} from {})",
+                              record.priority, record.objective, reading.value, detector->name()));
+    }
   }
   if (candidates.empty()) {
     return fail(
@@ -230,6 +276,7 @@ RoutingDecision Pipeline::decide(const std::shared_ptr<extproc::RequestInput>& i
   fields.path = std::move(path);
   fields.model = parsed->model;
   fields.targetModel = record.targetModel;
+  fields.priority = record.priority;
   const std::string* fairness = findHeader(in.headers, kFairnessHeader);
   if (fairness && !fairness->empty()) fields.fairnessId = *fairness;
   fields.prompt = std::move(parsed->prompt);
@@ -280,6 +327,25 @@ RoutingDecision Pipeline::decide(const std::shared_ptr<extproc::RequestInput>& i
   d.observer = std::make_unique<Observer>(snap, std::move(request), primary, index);
   decisions_.add(std::move(record));
   return d;
+}
+
+void logAdmissionMode(const ConfigSnapshot& snapshot) {
+  auto& log = *common::logger();
+  const loader::PluginInstance* detector = snapshot.saturationDetector;
+  std::string how =
+      detector == nullptr
+          ? std::string("no saturation detector: sheddable requests are never shed")
+          : fmt::format("sheddable requests (priority < 0) shed while {} ({}) reads >= 1.0",
+                        detector->name(), detector->typeName());
+  if (snapshot.flowControlGate) {
+    log.warn(
+        "admission: the flowControl feature gate is on, but flow control is not "
+        "implemented yet; using legacy admission: {}",
+        how);
+  } else {
+    log.info("admission: legacy mode: {}; {} objective(s) configured", how,
+             snapshot.objectives.size());
+  }
 }
 
 }  // namespace epp::runtime

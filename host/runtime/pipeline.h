@@ -1,8 +1,10 @@
 // File: host/runtime/pipeline.h
 //
-// The request path behind the ext_proc transport: parse the body, resolve the model,
-// choose the candidate endpoints (healthy, within the gateway's subset hint), run the
-// producers, schedule, run the pre-request hooks, and hand back the destination; then
+// The request path behind the ext_proc transport, in the reference director's order: parse
+// the body, resolve the model, the priority from the request's InferenceObjective, admission
+// (legacy: shed a sheddable request while the pool is saturated), choose the candidate
+// endpoints (healthy, within the gateway's subset hint), run the producers, schedule, run
+// the pre-request hooks, and hand back the destination; then
 // feed the response hooks and count the outcome. Each request keeps the config snapshot
 // and endpoint snapshot it started with until its response completes.
 #pragma once
@@ -12,6 +14,7 @@
 
 #include "host/datalayer/endpoint_snapshot.h"
 #include "host/extproc/request_pipeline.h"
+#include "host/flowcontrol/live_pool.h"
 #include "host/runtime/config_snapshot.h"
 #include "host/runtime/decision_log.h"
 
@@ -38,6 +41,11 @@ class Pipeline final : public extproc::RequestPipeline {
   datalayer::EndpointStore& endpoints_;
   DecisionLog& decisions_;
   SeedSource seeds_;
+  // What saturation detectors see: in-flight counts at most 5 ms old.
+  flowcontrol::LivePool livePool_{5'000'000};
 };
+
+// Logs how admission works under `snapshot` (which detector; the flowControl gate).
+void logAdmissionMode(const ConfigSnapshot& snapshot);
 
 }  // namespace epp::runtime

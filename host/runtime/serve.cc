@@ -13,6 +13,7 @@
 #include "host/common/logging.h"
 #include "host/common/metrics_registry.h"
 #include "host/datalayer/endpoint_snapshot.h"
+#include "host/datalayer/metrics_scraper.h"
 #include "host/extproc/health_state.h"
 #include "host/extproc/server.h"
 #include "host/runtime/live_config.h"
@@ -64,9 +65,12 @@ int serve(const ServeOptions& options) {
   const config::ServerSpec server = snapshot->config.server;
   Metrics::get().configLoaded(snapshot->generation, snapshot->config.sha256);
   Metrics::get().liveSnapshots(1);
+  logAdmissionMode(*snapshot);
 
   datalayer::EndpointStore endpoints;
   endpoints.replace(staticEndpoints(snapshot->config));
+  // Polls endpoint metrics with the adapters and settings of whichever snapshot is current.
+  datalayer::MetricsScraper scraper(endpoints, [&live] { return live.current()->scrape; });
   DecisionLog decisions(static_cast<size_t>(std::max(0, server.decisionHistory)));
   Pipeline pipeline(currentSnapshot, endpoints, decisions);
 
@@ -100,8 +104,9 @@ int serve(const ServeOptions& options) {
   reloadOptions.watch = options.watch;
   reloadOptions.quiet = std::chrono::milliseconds(std::max(0, options.reloadDebounceMs));
   reloadOptions.maxDelay = std::max(reloadOptions.quiet * 10, std::chrono::milliseconds(2000));
-  reloadOptions.onPublished = [&health, &endpoints](const ConfigSnapshot&) {
+  reloadOptions.onPublished = [&health, &endpoints](const ConfigSnapshot& published) {
     health.setReady(endpoints.current()->size() > 0);
+    logAdmissionMode(published);
   };
   ReloadController reloads(reloadOptions, live, endpoints, *loaded);
   // From here only `live` holds the first snapshot and registry, so that a reload can
@@ -130,6 +135,7 @@ int serve(const ServeOptions& options) {
       exposer->GetListeningPorts().empty() ? metricsPort : exposer->GetListeningPorts().front();
   health.setReady(endpoints.current()->size() > 0);
   reloads.start();
+  scraper.start();
   {
     ConfigSnapshotPtr current = live.current();
     log.info(
@@ -156,6 +162,7 @@ int serve(const ServeOptions& options) {
   log.info("received signal {}: draining for up to {} s", sig, options.drainSeconds);
   // No reload publishes while draining; one in progress finishes first.
   reloads.stop();
+  scraper.stop();
   health.setReady(false);
   (*grpc)->shutdown(std::chrono::seconds(options.drainSeconds));
   // Each civetweb server (metrics, admin) takes up to its 2 s poll quantum to stop: stop

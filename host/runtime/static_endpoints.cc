@@ -6,7 +6,7 @@ namespace epp::runtime {
 namespace {
 
 auto fields(const config::EndpointSpec& e) {
-  return std::tie(e.address, e.port, e.name, e.engine, e.role, e.pool, e.labels);
+  return std::tie(e.address, e.port, e.name, e.engine, e.role, e.pool, e.labels, e.scrape);
 }
 
 // Everything the data layer learns, as opposed to what the config says.
@@ -23,6 +23,12 @@ void copyLearnt(const datalayer::EndpointState& from, datalayer::EndpointState& 
   to.metricsUpdatedNs = from.metricsUpdatedNs;
   to.health = from.health;
   to.stale = from.stale;
+  to.manual = from.manual;
+  to.engineLabels = from.engineLabels;
+  to.consecutiveFailures = from.consecutiveFailures;
+  to.scrapeError = from.scrapeError;
+  to.scrapeErrorNs = from.scrapeErrorNs;
+  to.lastScrapeNs = from.lastScrapeNs;
 }
 
 }  // namespace
@@ -40,6 +46,7 @@ std::vector<datalayer::EndpointState> staticEndpoints(const config::PickerConfig
     s.labels = e.labels;
     s.source = "static";
     s.health = EPP_HEALTH_HEALTHY;
+    s.scrape = e.scrape;
     out.push_back(std::move(s));
   }
   return out;

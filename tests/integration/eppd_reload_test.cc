@@ -41,9 +41,9 @@ constexpr char kHeader[] =
     "kind: EndpointPickerConfig\n";
 constexpr char kEndpoints[] =
     "endpoints:\n"
-    "- {address: 10.1.0.1, port: 8000}\n"
-    "- {address: 10.1.0.2, port: 8000}\n"
-    "- {address: 10.1.0.3, port: 8000}\n";
+    "- {address: 10.1.0.1, port: 8000, scrape: false}\n"
+    "- {address: 10.1.0.2, port: 8000, scrape: false}\n"
+    "- {address: 10.1.0.3, port: 8000, scrape: false}\n";
 
 // With the endpoint state setStates() gives — 10.1.0.1: queue 0, KV 0.9; 10.1.0.2: queue
 // 9, KV 0; 10.1.0.3: queue 5, KV 0.5 — each flip kind routes everything to one endpoint,

@@ -37,9 +37,9 @@ schedulingProfiles:
 routing:
   models: [llama, qwen]
 endpoints:
-- {address: 10.1.0.1, port: 8000}
-- {address: 10.1.0.2, port: 8000}
-- {address: 10.1.0.3, port: 8000}
+- {address: 10.1.0.1, port: 8000, scrape: false}
+- {address: 10.1.0.2, port: 8000, scrape: false}
+- {address: 10.1.0.3, port: 8000, scrape: false}
 )";
 
 std::string chat(const std::string& content, const std::string& model = "llama",
@@ -280,9 +280,9 @@ decisionTrees:
   - {name: fallback-affinity, filter: lora-affinity-filter, onSuccess: least-kv,
      onFailure: least-kv}
 endpoints:
-- {address: 10.1.0.1, port: 8000}
-- {address: 10.1.0.2, port: 8000}
-- {address: 10.1.0.3, port: 8000}
+- {address: 10.1.0.1, port: 8000, scrape: false}
+- {address: 10.1.0.2, port: 8000, scrape: false}
+- {address: 10.1.0.3, port: 8000, scrape: false}
 )";
 
 std::vector<std::string> steps(const nlohmann::json& decision) {

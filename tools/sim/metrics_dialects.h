@@ -2,7 +2,7 @@
 //
 // /metrics in the dialect of each model server an EPP scrapes, rendered from one engine
 // snapshot. Names, labels, HELP text and number formatting follow the real servers'
-// output (the fixtures under shared/fixtures/metrics and the servers' metric
+// output (the fixtures under tests/fixtures/metrics and the servers' metric
 // definitions):
 //   vllm           vllm:num_requests_{running,waiting}, vllm:kv_cache_usage_perc (or the
 //                  older vllm:gpu_cache_usage_perc), vllm:lora_requests_info,

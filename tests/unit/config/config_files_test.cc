@@ -29,7 +29,30 @@ TEST(ConfigFilesTest, TheExamplesExist) {
   }
   EXPECT_THAT(names,
               ::testing::IsSupersetOf({"default.yaml", "decision-tree.yaml", "gie-reference.yaml",
-                                       "random.yaml", "load-only.yaml"}));
+                                       "random.yaml", "load-only.yaml", "admission.yaml"}));
+}
+
+TEST(ConfigFilesTest, AdmissionExampleDeclaresObjectivesAndItsDetector) {
+  auto config = loadConfigFile(std::string(EPP_CONFIGS_DIR) + "/admission.yaml");
+  ASSERT_TRUE(config) << config.error();
+  ASSERT_TRUE(resolveConfig(*config, testing::lookupIn(testing::builtinKinds())));
+  EXPECT_EQ(config->saturationDetectorRef, "utilization-detector");
+  std::vector<std::pair<std::string, int32_t>> objectives;
+  for (const auto& o : config->objectives) objectives.emplace_back(o.name, o.priority);
+  EXPECT_THAT(objectives,
+              ::testing::ElementsAre(::testing::Pair("interactive", 10),
+                                     ::testing::Pair("standard", 0), ::testing::Pair("batch", -1)));
+  // The detector is written, not injected, and stays out of the explicit profile.
+  size_t detectors = 0;
+  for (const auto& plugin : config->plugins) {
+    if (plugin.type != "utilization-detector") continue;
+    ++detectors;
+    EXPECT_FALSE(plugin.injected);
+  }
+  EXPECT_EQ(detectors, 1u);
+  for (const auto& entry : config->profiles.at(0).plugins) {
+    EXPECT_NE(entry.pluginRef, "utilization-detector");
+  }
 }
 
 TEST(ConfigFilesTest, EveryExampleParsesAndResolves) {

@@ -55,15 +55,42 @@ TEST(ResolveTest, DefaultConfigGetsHandlerAndProducer) {
   PickerConfig config = defaultConfig();
   auto status = resolveConfig(config, lookupIn(builtinKinds()));
   ASSERT_TRUE(status) << status.error();
-  EXPECT_THAT(
-      pluginList(config),
-      ElementsAre("queue-scorer", "kv-cache-utilization-scorer", "prefix-cache-scorer",
-                  "max-score-picker", "approx-prefix-cache-producer*", "single-profile-handler*"));
+  EXPECT_THAT(pluginList(config),
+              ElementsAre("queue-scorer", "kv-cache-utilization-scorer", "prefix-cache-scorer",
+                          "max-score-picker", "approx-prefix-cache-producer*",
+                          "utilization-detector*", "single-profile-handler*"));
   EXPECT_EQ(config.plugins[0].kinds, EPP_KIND_SCORER);
-  EXPECT_EQ(config.plugins[5].kinds, EPP_KIND_PROFILE_HANDLER);
-  // Built-in kinds know no parser, detector or flow-control policy: none is injected.
+  EXPECT_EQ(config.plugins[6].kinds, EPP_KIND_PROFILE_HANDLER);
+  // The built-in utilization-detector is injected and named the saturation detector; no
+  // parser or flow-control policy ships yet, so none is injected.
+  EXPECT_EQ(config.saturationDetectorRef, "utilization-detector");
   EXPECT_FALSE(config.parserRef.has_value());
-  EXPECT_FALSE(config.saturationDetectorRef.has_value());
+}
+
+TEST(ResolveTest, InjectedDetectorStaysOutOfTheDefaultProfile) {
+  PickerConfig config = parsed("plugins: [{type: low-queue-filter}, {type: queue-scorer}]\n");
+  auto status = resolveConfig(config, lookupIn(builtinKinds()));
+  ASSERT_TRUE(status) << status.error();
+  EXPECT_EQ(config.saturationDetectorRef, "utilization-detector");
+  EXPECT_THAT(profileEntries(config.profiles[0]),
+              ElementsAre("low-queue-filter", "queue-scorer", "max-score-picker*"));
+  // One the user wrote is used, not a second one, and as a filter it joins the profile.
+  PickerConfig written = parsed("plugins: [{name: util, type: utilization-detector}]\n");
+  status = resolveConfig(written, lookupIn(builtinKinds()));
+  ASSERT_TRUE(status) << status.error();
+  EXPECT_EQ(written.saturationDetectorRef, "util");
+  EXPECT_THAT(pluginList(written), ElementsAre("util(utilization-detector)", "max-score-picker*",
+                                               "single-profile-handler*"));
+  EXPECT_THAT(profileEntries(written.profiles[0]), ElementsAre("util", "max-score-picker*"));
+  // A detector named in saturationDetector is not replaced.
+  PickerConfig named = parsed(
+      "plugins: [{type: concurrency-detector}, {type: queue-scorer}]\n"
+      "saturationDetector: {pluginRef: concurrency-detector}\n");
+  status = resolveConfig(named, lookupIn(builtinKinds()));
+  ASSERT_TRUE(status) << status.error();
+  EXPECT_EQ(named.saturationDetectorRef, "concurrency-detector");
+  EXPECT_THAT(pluginList(named), ElementsAre("concurrency-detector", "queue-scorer",
+                                             "max-score-picker*", "single-profile-handler*"));
 }
 
 TEST(ResolveTest, ReferenceExampleWithReferenceKinds) {

@@ -401,7 +401,7 @@ TEST(PickerConfigParseTest, EndpointErrors) {
             "line 9)\n"
             "t.yaml:12:3: endpoints[8]: missing required key 'address'\n"
             "t.yaml:12:14: endpoints[8]: unknown key 'weight'; expected one of: address, port, "
-            "name, engine, role, pool, labels");
+            "name, engine, role, pool, labels, scrape");
 }
 
 TEST(PickerConfigParseTest, ServerAndRoutingErrors) {
@@ -412,6 +412,47 @@ TEST(PickerConfigParseTest, ServerAndRoutingErrors) {
             "names are not resolved here\n"
             "t.yaml:4:23: routing.models[1]: model 'a' is listed twice\n"
             "t.yaml:4:26: routing.models[2]: must not be empty");
+}
+
+TEST(PickerConfigParseTest, Objectives) {
+  auto config = parseConfig(std::string(kHeader) +
+                                "objectives:\n"
+                                "- {name: critical, priority: 100}\n"
+                                "- {name: batch, priority: -1}\n"
+                                "- {name: standard}\n",
+                            "t.yaml");
+  ASSERT_TRUE(config) << config.error();
+  ASSERT_EQ(config->objectives.size(), 3u);
+  EXPECT_EQ(config->objectives[0].name, "critical");
+  EXPECT_EQ(config->objectives[0].priority, 100);
+  EXPECT_EQ(config->objectives[1].priority, -1);
+  EXPECT_EQ(config->objectives[1].where.str(), "t.yaml:5:10");
+  EXPECT_EQ(config->objectives[2].priority, 0);  // the reference's default
+  auto empty = parseConfig(std::string(kHeader) + "objectives:\n", "t.yaml");
+  ASSERT_TRUE(empty) << empty.error();
+  EXPECT_TRUE(empty->objectives.empty());
+}
+
+TEST(PickerConfigParseTest, ObjectiveErrors) {
+  EXPECT_EQ(parseError("objectives:\n"
+                       "- {name: batch, priority: -1}\n"
+                       "- {name: batch, priority: 2}\n"
+                       "- {name: '', priority: 1}\n"
+                       "- {priority: 1}\n"
+                       "- {name: big, priority: 2147483648}\n"
+                       "- {name: odd, priority: high}\n"
+                       "- {name: typo, priorty: 1}\n"
+                       "objectives: []\n"),
+            "t.yaml:5:10: objectives[1]: objective 'batch' is listed twice (first at line 4)\n"
+            "t.yaml:6:10: objectives[2].name: must not be empty\n"
+            "t.yaml:7:3: objectives[3]: missing required key 'name'\n"
+            "t.yaml:8:25: objectives[4].priority: must be between -2147483648 and 2147483647, "
+            "got 2147483648\n"
+            "t.yaml:9:25: objectives[5].priority: expected an integer, got 'high'\n"
+            "t.yaml:10:16: objectives[6]: unknown key 'priorty' (did you mean 'priority'?)\n"
+            "t.yaml:11:1: config: duplicate key 'objectives' (first at line 3)");
+  EXPECT_EQ(parseError("objectives: {batch: -1}\n"),
+            "t.yaml:3:13: objectives: expected a list, got a map");
 }
 
 TEST(PickerConfigParseTest, CollectsEveryErrorSortedByPosition) {

@@ -30,6 +30,9 @@ inline std::map<std::string, uint32_t> builtinKinds() {
       {"lora-affinity-filter", EPP_KIND_FILTER},
       {"decode-filter", EPP_KIND_FILTER},
       {"prefill-filter", EPP_KIND_FILTER},
+      {"utilization-detector", EPP_KIND_SATURATION_DETECTOR | EPP_KIND_FILTER},
+      {"concurrency-detector",
+       EPP_KIND_SATURATION_DETECTOR | EPP_KIND_FILTER | EPP_KIND_REQUEST_HOOKS},
   };
 }
 
@@ -38,7 +41,6 @@ inline std::map<std::string, uint32_t> referenceKinds() {
   auto kinds = builtinKinds();
   kinds["metrics-data-source"] = EPP_KIND_DATA_HOOKS;
   kinds["core-metrics-extractor"] = EPP_KIND_DATA_HOOKS;
-  kinds["utilization-detector"] = EPP_KIND_SATURATION_DETECTOR | EPP_KIND_FILTER;
   kinds["round-robin-fairness-policy"] = EPP_KIND_FAIRNESS_POLICY;
   kinds["global-strict-fairness-policy"] = EPP_KIND_FAIRNESS_POLICY;
   kinds["edf-ordering-policy"] = EPP_KIND_ORDERING_POLICY;

@@ -5,8 +5,12 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
+#include <thread>
 
+#include "host/common/clock.h"
+#include "host/common/metrics_registry.h"
 #include "host/runtime/config_snapshot.h"
 
 namespace epp::runtime {
@@ -21,7 +25,8 @@ class PipelineTest : public ::testing::Test {
     registry_ = new loader::PluginRegistry(
         {.cache_dir = std::filesystem::temp_directory_path() / "eppd-pipeline-test-cache",
          .host_abi = {}});
-    ASSERT_TRUE(registry_->scan({EPP_BUILTIN_PLUGIN_DIR})) << registry_->errors().front().message;
+    ASSERT_TRUE(registry_->scan({EPP_BUILTIN_PLUGIN_DIR, EPP_TEST_PLUGIN_DIR}))
+        << registry_->errors().front().message;
   }
 
   void load(const std::string& yaml) {
@@ -51,6 +56,7 @@ class PipelineTest : public ::testing::Test {
         if (s.hostPort() == hostPort) {
           s.waiting = waiting;
           s.kvCacheUsage = kv;
+          s.metricsUpdatedNs = common::monotonicNowNs();
         }
       }
       return true;
@@ -298,6 +304,220 @@ endpoints:
   EXPECT_EQ(decide(completion("x"), "/v1/completions", {{"x-tier", "premium"}}).destination,
             "10.0.0.1:8000");
   EXPECT_EQ(decide(completion("x")).destination, "10.0.0.2:8000");
+}
+
+// The value of one series of the process registry (labels must match exactly), or -1.
+double metricValue(const std::string& name, const std::map<std::string, std::string>& labels) {
+  for (const auto& family : common::metricsRegistry().Collect()) {
+    if (family.name != name) continue;
+    for (const auto& m : family.metric) {
+      std::map<std::string, std::string> have;
+      for (const auto& l : m.label) have[l.name] = l.value;
+      if (have != labels) continue;
+      if (family.type == prometheus::MetricType::Counter) return m.counter.value;
+      if (family.type == prometheus::MetricType::Gauge) return m.gauge.value;
+    }
+  }
+  return -1;
+}
+
+constexpr char kAdmission[] = R"(
+apiVersion: inference.networking.x-k8s.io/v1alpha1
+kind: EndpointPickerConfig
+plugins:
+- type: queue-scorer
+- type: max-score-picker
+- type: utilization-detector
+  parameters: {metricsStalenessThreshold: 1m}
+schedulingProfiles:
+- name: default
+  plugins: [{pluginRef: queue-scorer}, {pluginRef: max-score-picker}]
+objectives:
+- {name: batch, priority: -1}
+- {name: critical, priority: 10}
+endpoints:
+- {address: 10.0.0.1, port: 8000}
+- {address: 10.0.0.2, port: 8000}
+)";
+
+// kAdmission with the scripted detector answering `answer` (and `value`).
+std::string scripted(const std::string& answer, double value = 0) {
+  std::string yaml = kAdmission;
+  std::string from =
+      "- type: utilization-detector\n  parameters: {metricsStalenessThreshold: 1m}\n";
+  std::string to = "- type: scripted-detector\n  parameters: {answer: " + answer +
+                   ", value: " + std::to_string(value) + "}\n";
+  yaml.replace(yaml.find(from), from.size(), to);
+  return yaml + "saturationDetector: {pluginRef: scripted-detector}\n";
+}
+
+const extproc::HeaderList kBatch = {{"x-gateway-inference-objective", "batch"}};
+const extproc::HeaderList kCritical = {{"x-gateway-inference-objective", "critical"}};
+
+TEST_F(PipelineTest, ShedsSheddableRequestsOnlyWhileThePoolIsSaturated) {
+  load(kAdmission);
+  ASSERT_NE(snapshot_->saturationDetector, nullptr);
+  EXPECT_EQ(snapshot_->saturationDetector->name(), "utilization-detector");
+  // q 10/5 = 2.0 and q 5/5 = 1.0: the pool reads 1.5.
+  setState("10.0.0.1:8000", 10, 0.1);
+  setState("10.0.0.2:8000", 5, 0.1);
+  double shedBefore =
+      std::max(0.0, metricValue("eppd_admission_rejections_total", {{"reason", "saturated"}}));
+  RoutingDecision shed = decide(completion("x"), "/v1/completions", kBatch);
+  EXPECT_EQ(shed.httpStatus, 429);
+  EXPECT_EQ(shed.errorCode, "ResourceExhausted");
+  EXPECT_EQ(shed.errorMessage, "system saturated, sheddable request dropped");
+  EXPECT_EQ(shed.observer, nullptr);
+  DecisionRecord r = log_.last(1).at(0);
+  EXPECT_EQ(r.httpStatus, 429);
+  EXPECT_EQ(r.priority, -1);
+  EXPECT_EQ(r.objective, "batch");
+  ASSERT_TRUE(r.admission.has_value());
+  EXPECT_EQ(r.admission->outcome, "rejected");
+  EXPECT_EQ(r.admission->detector, "utilization-detector");
+  EXPECT_DOUBLE_EQ(r.admission->saturation, 1.5);
+  EXPECT_TRUE(r.profiles.empty());  // never scheduled
+  EXPECT_EQ(metricValue("eppd_admission_rejections_total", {{"reason", "saturated"}}),
+            shedBefore + 1);
+  EXPECT_DOUBLE_EQ(metricValue("inference_extension_flow_control_pool_saturation",
+                               {{"inference_pool", "default"}}),
+                   1.5);
+
+  // At the same time, a critical request and one without an objective are scheduled, and
+  // the detector is not asked for them.
+  RoutingDecision critical = decide(completion("x"), "/v1/completions", kCritical);
+  EXPECT_EQ(critical.httpStatus, 0) << critical.errorMessage;
+  EXPECT_EQ(critical.destination, "10.0.0.2:8000");
+  r = log_.last(1).at(0);
+  EXPECT_EQ(r.priority, 10);
+  EXPECT_FALSE(r.admission.has_value());
+  EXPECT_EQ(decide(completion("x")).httpStatus, 0);
+  EXPECT_EQ(log_.last(1).at(0).priority, 0);
+
+  // Below saturation the sheddable request is scheduled: max(1/5, 0.4/0.8) = 0.5 and
+  // max(0/5, 0.1/0.8) = 0.125 -> 0.3125.
+  setState("10.0.0.1:8000", 1, 0.4);
+  setState("10.0.0.2:8000", 0, 0.1);
+  RoutingDecision admitted = decide(completion("x"), "/v1/completions", kBatch);
+  EXPECT_EQ(admitted.httpStatus, 0) << admitted.errorMessage;
+  r = log_.last(1).at(0);
+  ASSERT_TRUE(r.admission.has_value());
+  EXPECT_EQ(r.admission->outcome, "unsaturated");
+  EXPECT_DOUBLE_EQ(r.admission->saturation, 0.3125);
+}
+
+TEST_F(PipelineTest, UnknownObjectiveGetsPriorityZero) {
+  load(kAdmission);
+  setState("10.0.0.1:8000", 50);
+  setState("10.0.0.2:8000", 50);
+  RoutingDecision d =
+      decide(completion("x"), "/v1/completions", {{"x-gateway-inference-objective", "nightly"}});
+  EXPECT_EQ(d.httpStatus, 0) << d.errorMessage;
+  DecisionRecord r = log_.last(1).at(0);
+  EXPECT_EQ(r.objective, "nightly");
+  EXPECT_EQ(r.priority, 0);
+  EXPECT_FALSE(r.admission.has_value());
+}
+
+TEST_F(PipelineTest, PriorityReachesTheRequestContextAndTheRequestMetric) {
+  std::string yaml = std::string(kAdmission) + R"(
+decisionTrees:
+- profile: default
+  root: sheddable
+  nodes:
+  - {name: sheddable, predicate: {priority: {lt: 0}}, onSuccess: idle, onFailure: any}
+  - {name: idle, filter: low-queue-filter}
+  - {name: any, filter: least-kv-cache-filter}
+)";
+  yaml.replace(yaml.find("- type: max-score-picker"), 0,
+               "- {type: low-queue-filter, parameters: {threshold: 0}}\n"
+               "- type: least-kv-cache-filter\n");
+  load(yaml);
+  // 10.0.0.1: idle queue, full KV; 10.0.0.2: short queue, empty KV. Pool reads < 1.
+  setState("10.0.0.1:8000", 0, 0.7);
+  setState("10.0.0.2:8000", 1, 0.0);
+  double before =
+      metricValue("inference_objective_request_total",
+                  {{"model_name", "m"}, {"target_model_name", "m"}, {"priority", "-1"}});
+  EXPECT_EQ(decide(completion("x"), "/v1/completions", kBatch).destination, "10.0.0.1:8000");
+  EXPECT_EQ(decide(completion("x"), "/v1/completions", kCritical).destination, "10.0.0.2:8000");
+  EXPECT_EQ(metricValue("inference_objective_request_total",
+                        {{"model_name", "m"}, {"target_model_name", "m"}, {"priority", "-1"}}),
+            std::max(before, 0.0) + 1);
+}
+
+TEST_F(PipelineTest, DetectorFailureAdmitsAndIsCounted) {
+  for (const char* answer : {"error", "nan", "negative"}) {
+    SCOPED_TRACE(answer);
+    load(scripted(answer));
+    double failOpen = std::max(0.0, metricValue("eppd_admission_fail_open_total", {}));
+    double pluginErrors = std::max(
+        0.0, metricValue("eppd_plugin_errors_total", {{"plugin_name", "scripted-detector"},
+                                                      {"extension_point", "saturation-detector"}}));
+    RoutingDecision d = decide(completion("x"), "/v1/completions", kBatch);
+    EXPECT_EQ(d.httpStatus, 0) << d.errorMessage;
+    DecisionRecord r = log_.last(1).at(0);
+    ASSERT_TRUE(r.admission.has_value());
+    EXPECT_EQ(r.admission->outcome, "failed-open");
+    EXPECT_FALSE(r.admission->error.empty());
+    EXPECT_EQ(metricValue("eppd_admission_fail_open_total", {}), failOpen + 1);
+    EXPECT_EQ(metricValue("eppd_plugin_errors_total", {{"plugin_name", "scripted-detector"},
+                                                       {"extension_point", "saturation-detector"}}),
+              pluginErrors + 1);
+  }
+}
+
+TEST_F(PipelineTest, SaturationExactlyOneIsSaturated) {
+  load(scripted("value", 1.0));
+  EXPECT_EQ(decide(completion("x"), "/v1/completions", kBatch).httpStatus, 429);
+  load(scripted("value", 0.999));
+  EXPECT_EQ(decide(completion("x"), "/v1/completions", kBatch).httpStatus, 0);
+}
+
+TEST_F(PipelineTest, DetectorSeesTheSubsetHintedCandidates) {
+  load(scripted("count"));  // saturation = number of endpoints passed
+  auto withHint = [&](std::vector<std::string> hint) {
+    auto in = std::make_shared<RequestInput>();
+    in->requestId = "hinted";
+    in->headers = {{":path", "/v1/completions"}, {"x-gateway-inference-objective", "batch"}};
+    in->body = completion("x");
+    in->hasSubsetHint = true;
+    in->subsetHint = std::move(hint);
+    return pipeline_->decide(in);
+  };
+  EXPECT_EQ(decide(completion("x"), "/v1/completions", kBatch).httpStatus, 429);  // 2 endpoints
+  EXPECT_EQ(withHint({"10.0.0.2:8000"}).httpStatus, 429);                         // 1.0
+  EXPECT_DOUBLE_EQ(log_.last(1).at(0).admission->saturation, 1.0);
+  RoutingDecision none = withHint({"192.0.2.9:80"});  // 0 endpoints: admitted, then 503
+  EXPECT_EQ(none.httpStatus, 503);
+  EXPECT_DOUBLE_EQ(log_.last(1).at(0).admission->saturation, 0.0);
+}
+
+TEST_F(PipelineTest, DetectorSeesLiveInflightCounts) {
+  load(scripted("inflight"));  // saturation = requests in flight
+  // A sheddable request's status; a routed one completes at once, holding nothing.
+  auto sheddable = [&] {
+    RoutingDecision d = decide(completion("x"), "/v1/completions", kBatch);
+    if (d.observer) d.observer->onComplete(true);
+    return d.httpStatus;
+  };
+  EXPECT_EQ(sheddable(), 0);
+  RoutingDecision running = decide(completion("x"));  // in flight until it completes
+  ASSERT_EQ(running.httpStatus, 0);
+  ASSERT_NE(running.observer, nullptr);
+  // No endpoint snapshot is published in between: the count comes from the live counters.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  int status = 0;
+  while ((status = sheddable()) != 429 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  EXPECT_EQ(status, 429);
+  EXPECT_DOUBLE_EQ(log_.last(1).at(0).admission->saturation, 1.0);
+  running.observer->onComplete(true);
+  while ((status = sheddable()) != 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  EXPECT_EQ(status, 0);
 }
 
 }  // namespace

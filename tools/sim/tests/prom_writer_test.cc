@@ -1,6 +1,6 @@
 // Number formatting of each engine's Prometheus client, and the dialects' metric shapes
 // (family types, label names, label values) against real /metrics captures in
-// shared/fixtures/metrics.
+// tests/fixtures/metrics.
 #include "tools/sim/prom_writer.h"
 
 #include <gtest/gtest.h>

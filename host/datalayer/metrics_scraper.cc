@@ -1,0 +1,328 @@
+#include "host/datalayer/metrics_scraper.h"
+
+#include <fmt/format.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <optional>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "host/common/clock.h"
+#include "host/common/logging.h"
+#include "host/datalayer/scrape_metrics.h"
+#include "host/datalayer/scrape_outcome.h"
+
+namespace epp::datalayer {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
+
+// A health answer is small; anything larger is not one.
+constexpr int64_t kMaxHealthBody = 64 * 1024;
+
+struct Target {
+  std::string pool;
+  std::string hostPort;
+  tcp::endpoint peer;
+  std::optional<beast::tcp_stream> stream;
+  bool connected = false;
+  beast::flat_buffer buffer;
+  Clock::time_point deadline;
+  bool busy = false;
+  bool removed = false;  // left the endpoint set while a collection was in flight
+  bool failing = false;  // for logging transitions only
+  int64_t lastHealthNs = 0;
+  bool healthProbed = false;
+};
+
+struct Fetched {
+  beast::error_code ec;
+  bool connectFailed = false;
+  int status = 0;
+  std::string body;
+  std::string contentType;
+};
+
+std::string key(const std::string& pool, const std::string& hostPort) {
+  return pool + "|" + hostPort;
+}
+
+}  // namespace
+
+struct MetricsScraper::Impl {
+  Impl(EndpointStore& s, ScrapeSetupSource src) : store(s), setup(std::move(src)), timer(io) {}
+
+  // Declared first, destroyed last: coroutine frames it still holds own Targets, whose
+  // sockets must be closed while it exists.
+  asio::io_context io;
+  EndpointStore& store;
+  ScrapeSetupSource setup;
+  asio::steady_timer timer;
+  std::unordered_map<std::string, std::shared_ptr<Target>> targets;
+  std::vector<ScrapeOutcome> pending;
+  size_t inFlight = 0;
+  ScrapeSettings settings;
+
+  void scheduleTick(int64_t delayNs) {
+    timer.expires_after(std::chrono::nanoseconds(delayNs));
+    timer.async_wait([this](beast::error_code ec) {
+      if (!ec) tick();
+    });
+  }
+
+  void tick() {
+    ScrapeSetupPtr current = setup ? setup() : nullptr;
+    settings = current ? current->settings : ScrapeSettings{};
+    publish();
+    EndpointSnapshotPtr snap = store.current();
+    std::unordered_set<std::string> live;
+    for (size_t i = 0; i < snap->size(); ++i) {
+      const EndpointState& s = snap->state(i);
+      if (!settings.enabled || !current || !s.scrape || s.manual) continue;
+      std::string hostPort = s.hostPort();
+      std::string k = key(s.pool, hostPort);
+      live.insert(k);
+      std::shared_ptr<Target>& t = targets[k];
+      if (!t) {
+        t = std::make_shared<Target>();
+        t->pool = s.pool;
+        t->hostPort = hostPort;
+        beast::error_code ec;
+        t->peer = tcp::endpoint(asio::ip::make_address(s.address, ec),
+                                static_cast<unsigned short>(s.port));
+      }
+      if (t->busy) continue;
+      std::string engine = current->engineOf(s.labels, s.engine);
+      auto adapter = current->adapters.find(engine);
+      if (adapter == current->adapters.end()) {
+        ScrapeOutcome out =
+            failure(*t, "no-adapter", fmt::format("no backend adapter for engine '{}'", engine));
+        finish(*t, std::move(out), 0);
+        continue;
+      }
+      t->busy = true;
+      ++inFlight;
+      asio::co_spawn(io, collect(t, current, adapter->second), asio::detached);
+    }
+    for (auto it = targets.begin(); it != targets.end();) {
+      if (live.count(it->first)) {
+        ++it;
+        continue;
+      }
+      Target& t = *it->second;
+      t.removed = true;
+      close(t);
+      ScrapeMetrics::get().forget(t.hostPort, t.pool);
+      it = targets.erase(it);
+    }
+    // Staleness advances with time alone: publish when a flag flips even without results.
+    if (inFlight == 0 && stalenessChanges(*store.current(), settings, common::monotonicNowNs())) {
+      publish(/*force=*/true);
+    }
+    scheduleTick(settings.intervalNs);
+  }
+
+  static ScrapeOutcome failure(const Target& t, std::string reason, std::string error) {
+    ScrapeOutcome out;
+    out.pool = t.pool;
+    out.hostPort = t.hostPort;
+    out.reason = std::move(reason);
+    out.error = std::move(error);
+    out.atNs = common::monotonicNowNs();
+    return out;
+  }
+
+  void close(Target& t) {
+    if (t.stream) {
+      beast::error_code ignored;
+      t.stream->socket().shutdown(tcp::socket::shutdown_both, ignored);
+      t.stream->close();
+    }
+    t.stream.reset();
+    t.connected = false;
+    t.buffer.clear();
+  }
+
+  void ensureStream(Target& t) {
+    if (!t.stream) t.stream.emplace(io);
+    t.stream->expires_at(t.deadline);
+  }
+
+  // One GET on the target's connection, reconnecting once when a kept-alive connection
+  // turns out to have been closed by the server meanwhile.
+  asio::awaitable<Fetched> fetch(std::shared_ptr<Target> t, std::string path, int64_t maxBody) {
+    Fetched f;
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      f = Fetched{};
+      auto token = asio::redirect_error(asio::use_awaitable, f.ec);
+      ensureStream(*t);
+      bool reused = t->connected;
+      if (!t->connected) {
+        co_await t->stream->async_connect(t->peer, token);
+        if (f.ec) {
+          f.connectFailed = true;
+          close(*t);
+          co_return f;
+        }
+        t->connected = true;
+      }
+      http::request<http::empty_body> req{http::verb::get, path, 11};
+      req.set(http::field::host, t->hostPort);
+      req.set(http::field::user_agent, "eppd");
+      req.set(http::field::accept,
+              "text/plain;version=0.0.4, application/openmetrics-text;q=0.5, */*;q=0.1");
+      req.keep_alive(true);
+      co_await http::async_write(*t->stream, req, token);
+      if (!f.ec) {
+        http::response_parser<http::string_body> parser;
+        parser.body_limit(static_cast<uint64_t>(maxBody));
+        // Beast 1.74's read of a whole message skips the body limit when a Content-Length
+        // body arrives with its header: check the length between header and body.
+        co_await http::async_read_header(*t->stream, t->buffer, parser, token);
+        if (!f.ec && parser.content_length() &&
+            *parser.content_length() > static_cast<uint64_t>(maxBody)) {
+          f.ec = http::error::body_limit;
+        }
+        if (!f.ec) co_await http::async_read(*t->stream, t->buffer, parser, token);
+        if (!f.ec && parser.get().body().size() > static_cast<uint64_t>(maxBody)) {
+          f.ec = http::error::body_limit;  // a chunked body
+        }
+        if (!f.ec) {
+          auto& res = parser.get();
+          f.status = static_cast<int>(res.result_int());
+          f.contentType = std::string(res[http::field::content_type]);
+          f.body = std::move(res.body());
+          if (!res.keep_alive()) close(*t);
+          co_return f;
+        }
+      }
+      bool serverClosed = f.ec == http::error::end_of_stream || f.ec == asio::error::eof ||
+                          f.ec == asio::error::connection_reset || f.ec == asio::error::broken_pipe;
+      close(*t);
+      if (!(reused && serverClosed)) co_return f;
+    }
+    co_return f;
+  }
+
+  static std::string describe(const Fetched& f, const std::string& path, int64_t timeoutNs,
+                              int64_t maxBody, std::string& reason) {
+    if (f.ec == beast::error::timeout) {
+      reason = "timeout";
+      return fmt::format("{}: no complete answer within {} ms", path, timeoutNs / 1'000'000);
+    }
+    if (f.connectFailed) {
+      reason = "connect";
+      return fmt::format("connect: {}", f.ec.message());
+    }
+    if (f.ec == http::error::body_limit) {
+      reason = "body-too-large";
+      return fmt::format("{}: response body exceeds {} bytes", path, maxBody);
+    }
+    if (f.ec.category() == http::make_error_code(http::error::bad_version).category()) {
+      reason = "protocol";
+      return fmt::format("{}: not a valid HTTP response: {}", path, f.ec.message());
+    }
+    reason = "read";
+    return fmt::format("{}: {}", path, f.ec.message());
+  }
+
+  asio::awaitable<void> collect(std::shared_ptr<Target> t, ScrapeSetupPtr setupPtr,
+                                BackendAdapterPtr adapter) {
+    const ScrapeSettings& st = setupPtr->settings;
+    int64_t started = common::monotonicNowNs();
+    t->deadline = Clock::now() + std::chrono::nanoseconds(st.timeoutNs);
+    ScrapeOutcome out = failure(*t, "", "");
+    std::string path = st.path.empty() ? adapter->metricsPath() : st.path;
+    Fetched f = co_await fetch(t, path, st.maxBodyBytes);
+    if (f.ec) {
+      out.error = describe(f, path, st.timeoutNs, st.maxBodyBytes, out.reason);
+    } else if (f.status != 200) {
+      out.reason = "http-status";
+      out.error = fmt::format("{}: HTTP {}", path, f.status);
+    } else if (auto parsed = adapter->parse(f.body, f.contentType); !parsed) {
+      out.reason = "parse";
+      out.error = fmt::format("{}: {}", path, parsed.error());
+    } else if (parsed->numbers.present == 0) {
+      out.reason = "empty";
+      out.error = fmt::format("{}: none of the {} adapter's metrics in the response", path,
+                              adapter->engine());
+    } else {
+      out.ok = true;
+      out.metrics = std::move(*parsed);
+    }
+    const std::string& health = adapter->healthPath();
+    bool healthDue = !health.empty() && st.healthIntervalNs > 0 &&
+                     (!t->healthProbed || started - t->lastHealthNs >= st.healthIntervalNs);
+    if (out.ok && healthDue && !t->removed) {
+      Fetched h = co_await fetch(t, health, kMaxHealthBody);
+      if (h.ec) {
+        out.ok = false;
+        out.error = describe(h, health, st.timeoutNs, kMaxHealthBody, out.reason);
+      } else {
+        out.probedHealth = adapter->health(h.status, h.body);
+        t->healthProbed = true;
+        t->lastHealthNs = started;
+      }
+    }
+    if (t->stream) t->stream->expires_never();
+    out.atNs = common::monotonicNowNs();
+    double seconds = static_cast<double>(out.atNs - started) / 1e9;
+    --inFlight;
+    t->busy = false;
+    finish(*t, std::move(out), seconds);
+    if (inFlight == 0) publish();
+  }
+
+  void finish(Target& t, ScrapeOutcome out, double seconds) {
+    if (t.removed) return;
+    ScrapeMetrics::get().collected(t.hostPort, t.pool, out.ok, out.reason, seconds);
+    if (!out.ok && !t.failing) {
+      common::logger()->warn("scrape {}: {} (counted in eppd_endpoint_scrape_failures_total)",
+                             t.hostPort, out.error);
+    } else if (out.ok && t.failing) {
+      common::logger()->info("scrape {}: answers again", t.hostPort);
+    }
+    t.failing = !out.ok;
+    pending.push_back(std::move(out));
+  }
+
+  void publish(bool force = false) {
+    if (pending.empty() && !force) return;
+    std::vector<ScrapeOutcome> outcomes = std::move(pending);
+    pending.clear();
+    int64_t now = common::monotonicNowNs();
+    store.update([&](std::vector<EndpointState>& states) {
+      return applyOutcomes(states, outcomes, settings, now);
+    });
+  }
+};
+
+MetricsScraper::MetricsScraper(EndpointStore& store, ScrapeSetupSource setup)
+    : impl_(std::make_unique<Impl>(store, std::move(setup))) {}
+
+MetricsScraper::~MetricsScraper() { stop(); }
+
+void MetricsScraper::start() {
+  if (thread_.joinable()) return;
+  impl_->scheduleTick(0);
+  thread_ = std::thread([this] { impl_->io.run(); });
+}
+
+void MetricsScraper::stop() {
+  impl_->io.stop();
+  if (thread_.joinable()) thread_.join();
+}
+
+}  // namespace epp::datalayer

@@ -1,0 +1,41 @@
+// File: host/datalayer/scrape_outcome.h
+//
+// The result of polling one endpoint once, and how results change endpoint state: a
+// success replaces the metrics and resets the failure count; `failureThreshold`
+// consecutive failures make the endpoint unhealthy (it leaves the candidate set) until it
+// answers again; metrics older than `stalenessNs` are flagged stale. Endpoints whose state
+// is set by hand (POST /endpoints/state) or that are not scraped are left alone.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "host/datalayer/backend_adapter.h"
+#include "host/datalayer/endpoint_snapshot.h"
+#include "host/datalayer/scrape_setup.h"
+
+namespace epp::datalayer {
+
+struct ScrapeOutcome {
+  std::string pool;
+  std::string hostPort;
+  bool ok = false;
+  // On failure: a short machine reason (the metric label) and the message for /endpoints.
+  std::string reason;  // connect, timeout, http-status, body-too-large, parse, empty, …
+  std::string error;
+  ParsedMetrics metrics;
+  std::optional<epp_health> probedHealth;  // set when /health was asked this time
+  int64_t atNs = 0;
+};
+
+// Applies `outcomes` and refreshes the stale flags. Returns true when any state changed.
+bool applyOutcomes(std::vector<EndpointState>& states, const std::vector<ScrapeOutcome>& outcomes,
+                   const ScrapeSettings& settings, int64_t nowNs);
+
+// True when some scraped endpoint's stale flag would change at `nowNs`.
+bool stalenessChanges(const EndpointSnapshot& snapshot, const ScrapeSettings& settings,
+                      int64_t nowNs);
+
+}  // namespace epp::datalayer

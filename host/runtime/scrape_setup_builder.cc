@@ -1,0 +1,70 @@
+#include "host/runtime/scrape_setup_builder.h"
+
+#include "host/common/logging.h"
+
+namespace epp::runtime {
+namespace {
+
+constexpr std::string_view kDataSource = "metrics-data-source";
+constexpr std::string_view kExtractor = "core-metrics-extractor";
+
+std::string scalar(const YAML::Node& params, const char* key, const std::string& fallback) {
+  if (!params.IsMap() || !params[key] || !params[key].IsScalar()) return fallback;
+  return params[key].Scalar();
+}
+
+}  // namespace
+
+common::Result<datalayer::ScrapeSetupPtr> buildScrapeSetup(const ConfigSnapshot& snapshot,
+                                                           const loader::PluginRegistry& registry) {
+  auto setup = std::make_shared<datalayer::ScrapeSetup>();
+  const config::ScrapingSpec& spec = snapshot.config.scraping;
+  datalayer::ScrapeSettings& s = setup->settings;
+  s.enabled = spec.enabled;
+  s.intervalNs = spec.intervalNs;
+  s.timeoutNs = spec.timeoutNs;
+  s.healthIntervalNs = spec.healthIntervalNs;
+  s.failureThreshold = spec.failureThreshold;
+  s.stalenessNs = spec.stalenessNs;
+  s.maxBodyBytes = spec.maxBodyBytes;
+  // The plugins validated their own parameters when they were created; read them back.
+  for (const config::PluginSpec& p : snapshot.config.plugins) {
+    if (p.type == kDataSource) {
+      s.scheme = scalar(p.parameters, "scheme", s.scheme);
+      s.path = scalar(p.parameters, "path", s.path);
+      s.insecureSkipVerify = scalar(p.parameters, "insecureSkipVerify", "false") == "true";
+      if (s.scheme != "http") {
+        return common::Error{p.where.str() + ": " + std::string(kDataSource) + " scheme '" +
+                             s.scheme + "': eppd scrapes over plain http only for now"};
+      }
+    } else if (p.type == kExtractor) {
+      s.engineLabelKey = scalar(p.parameters, "engineLabelKey", s.engineLabelKey);
+      s.defaultEngine = scalar(p.parameters, "defaultEngine", s.defaultEngine);
+    }
+  }
+  for (const auto& instance : snapshot.instances) {
+    if ((instance->type().kinds & EPP_KIND_BACKEND_ADAPTER) == 0) continue;
+    if (setup->adapters.count(instance->typeName())) continue;  // the first one listed wins
+    auto adapter = datalayer::BackendAdapter::create(instance);
+    if (!adapter) return common::Error{adapter.error()};
+    setup->adapters.emplace(instance->typeName(), *adapter);
+  }
+  for (const auto& [name, type] : registry.types()) {
+    if ((type.type->kinds & EPP_KIND_BACKEND_ADAPTER) == 0 || setup->adapters.count(name)) {
+      continue;
+    }
+    auto instance = loader::PluginInstance::create(type, name);
+    if (!instance) {
+      // Only reachable for an adapter that needs parameters; its endpoints then report
+      // "no backend adapter" until the config lists it with them.
+      common::logger()->warn("backend adapter '{}' needs parameters: {}", name, instance.error());
+      continue;
+    }
+    auto adapter = datalayer::BackendAdapter::create(*instance);
+    if (!adapter) return common::Error{adapter.error()};
+    setup->adapters.emplace(name, *adapter);
+  }
+  return datalayer::ScrapeSetupPtr(std::move(setup));
+}
+
+}  // namespace epp::runtime

@@ -1,0 +1,266 @@
+// The scraper against real HTTP servers on loopback serving captured vLLM /metrics
+// outputs, through the real vllm adapter library loaded by the real loader: values land in
+// the EndpointStore, follow changes, and failures (timeouts, 500s, garbage, a dead server)
+// are counted, shown and turn the endpoint unhealthy until it answers again.
+#include "host/datalayer/metrics_scraper.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <sstream>
+#include <thread>
+
+#include "host/loader/plugin_registry.h"
+#include "tests/support/metrics_http_server.h"
+
+namespace epp::datalayer {
+namespace {
+
+using ::testing::HasSubstr;
+using testing::MetricsHttpServer;
+using ::testing::StartsWith;
+using Clock = std::chrono::steady_clock;
+
+std::string fixture(const std::string& relative) {
+  std::ifstream in(std::filesystem::path(EPP_METRICS_FIXTURES) / relative, std::ios::binary);
+  if (!in) throw std::runtime_error("missing fixture " + relative);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::string vllm(int waiting, int running, double kv) {
+  return "# TYPE vllm:num_requests_waiting gauge\n"
+         "vllm:num_requests_waiting{model_name=\"m\"} " +
+         std::to_string(waiting) +
+         ".0\n"
+         "vllm:num_requests_running{model_name=\"m\"} " +
+         std::to_string(running) + ".0\nvllm:kv_cache_usage_perc{model_name=\"m\"} " +
+         std::to_string(kv) + "\n";
+}
+
+class MetricsScraperTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    registry_ = new loader::PluginRegistry(
+        {.cache_dir = std::filesystem::temp_directory_path() / "eppd-scraper-test-cache",
+         .host_abi = {}});
+    registry_->scan({EPP_BUILTIN_PLUGIN_DIR});
+    ASSERT_NE(registry_->find("vllm"), nullptr) << "vllm adapter not in " EPP_BUILTIN_PLUGIN_DIR;
+  }
+
+  void SetUp() override {
+    auto instance = loader::PluginInstance::create(*registry_->find("vllm"), "vllm");
+    ASSERT_TRUE(instance) << instance.error();
+    auto adapter = BackendAdapter::create(*instance);
+    ASSERT_TRUE(adapter) << adapter.error();
+    auto setup = std::make_shared<ScrapeSetup>();
+    setup->settings.intervalNs = 20'000'000;
+    setup->settings.timeoutNs = 300'000'000;
+    setup->settings.healthIntervalNs = 100'000'000;
+    setup->settings.failureThreshold = 2;
+    setup->settings.stalenessNs = 400'000'000;
+    setup->adapters.emplace("vllm", *adapter);
+    setup_ = setup;
+  }
+
+  void TearDown() override {
+    if (scraper_) scraper_->stop();
+  }
+
+  EndpointState endpoint(const MetricsHttpServer& server, std::string engine = "vllm") {
+    EndpointState s;
+    s.address = "127.0.0.1";
+    s.port = static_cast<uint32_t>(server.port());
+    s.engine = std::move(engine);
+    return s;
+  }
+
+  void start(std::vector<EndpointState> states) {
+    store_.replace(std::move(states));
+    scraper_ = std::make_unique<MetricsScraper>(store_, [this] {
+      std::lock_guard lock(setupMutex_);
+      return setup_;
+    });
+    scraper_->start();
+  }
+
+  // The state of `hostPort` once `ready` holds for it (polls; fails after 5 s).
+  EndpointState waitFor(const std::string& hostPort,
+                        const std::function<bool(const EndpointState&)>& ready) {
+    auto deadline = Clock::now() + std::chrono::seconds(5);
+    EndpointState last;
+    while (Clock::now() < deadline) {
+      auto snap = store_.current();
+      int i = snap->find(hostPort);
+      if (i >= 0) {
+        last = snap->state(static_cast<size_t>(i));
+        if (ready(last)) return last;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    ADD_FAILURE() << "condition not met for " << hostPort << " within 5 s; last error '"
+                  << last.scrapeError << "', waiting " << last.waiting;
+    return last;
+  }
+
+  static inline loader::PluginRegistry* registry_ = nullptr;
+  std::mutex setupMutex_;
+  ScrapeSetupPtr setup_;
+  EndpointStore store_;
+  std::unique_ptr<MetricsScraper> scraper_;
+};
+
+TEST_F(MetricsScraperTest, FixtureValuesLandInTheStoreAndFollowChanges) {
+  MetricsHttpServer v0, v1;
+  v0.setMetrics(fixture("vllm/v0-engine-aibrix-runtime-doc.prom"));
+  v1.setMetrics(fixture("vllm/v0.26.0-llmd-router-offload-flag.prom"));
+  start({endpoint(v0), endpoint(v1)});
+
+  EndpointState a = waitFor(v0.hostPort(), [](const auto& s) { return s.hasMetrics; });
+  EXPECT_EQ(a.waiting, 0);
+  EXPECT_EQ(a.running, 0);
+  EXPECT_EQ(a.kvCacheUsage, 0.0);
+  EXPECT_EQ(a.maxLoras, 0);
+  EXPECT_EQ(a.cacheBlockSize, 16);
+  EXPECT_EQ(a.cacheNumBlocks, 81767);
+  EXPECT_EQ(a.engineLabels["model_name"], "Qwen/Qwen2.5-Coder-1.5B-Instruct");
+  EXPECT_EQ(a.health, EPP_HEALTH_HEALTHY);
+  EXPECT_GT(a.metricsUpdatedNs, 0);
+  EndpointState b = waitFor(v1.hostPort(), [](const auto& s) { return s.hasMetrics; });
+  EXPECT_EQ(b.cacheNumBlocks, 74272);
+
+  v0.setMetrics(vllm(7, 3, 0.25) +
+                "vllm:lora_requests_info{max_lora=\"2\",running_lora_adapters=\"a,b\","
+                "waiting_lora_adapters=\"c\"} 1.9e+09\n");
+  EndpointState changed = waitFor(v0.hostPort(), [](const auto& s) { return s.waiting == 7; });
+  EXPECT_EQ(changed.running, 3);
+  EXPECT_DOUBLE_EQ(changed.kvCacheUsage, 0.25);
+  EXPECT_EQ(changed.maxLoras, 2);
+  EXPECT_EQ(changed.activeLoras, (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(changed.waitingLoras, (std::vector<std::string>{"c"}));
+  // Many collections over one kept-alive connection; /health is asked less often.
+  int scrapes = v0.hits("/metrics");
+  EXPECT_GE(scrapes, 2);
+  EXPECT_EQ(v0.connections(), 1);
+  EXPECT_LT(v0.hits("/health"), scrapes);
+  EXPECT_GE(v0.hits("/health"), 1);
+}
+
+TEST_F(MetricsScraperTest, ServerErrorsGarbageAndTimeoutsAreCountedAndMarkUnhealthy) {
+  MetricsHttpServer failing, garbage, slow;
+  failing.set("/metrics", {500, "boom", "text/plain"});
+  garbage.set("/metrics", {200, "<html>oops</html>\n", "text/plain"});
+  MetricsHttpServer::Reply late;
+  late.body = vllm(1, 1, 0.1);
+  late.delay = std::chrono::milliseconds(2000);
+  slow.set("/metrics", late);
+  start({endpoint(failing), endpoint(garbage), endpoint(slow)});
+
+  EndpointState f =
+      waitFor(failing.hostPort(), [](const auto& s) { return s.health == EPP_HEALTH_UNHEALTHY; });
+  EXPECT_EQ(f.scrapeError, "/metrics: HTTP 500");
+  EXPECT_GE(f.consecutiveFailures, 2);
+  EXPECT_FALSE(f.hasMetrics);
+  EndpointState g =
+      waitFor(garbage.hostPort(), [](const auto& s) { return s.health == EPP_HEALTH_UNHEALTHY; });
+  EXPECT_EQ(g.scrapeError,
+            "/metrics: line 1, column 1: expected a metric name, got '<html>oops</html>'");
+  EndpointState t = waitFor(slow.hostPort(), [](const auto& s) { return !s.scrapeError.empty(); });
+  EXPECT_EQ(t.scrapeError, "/metrics: no complete answer within 300 ms");
+
+  // A server that answers again comes back.
+  failing.setMetrics(vllm(4, 0, 0.5));
+  EndpointState back =
+      waitFor(failing.hostPort(), [](const auto& s) { return s.health == EPP_HEALTH_HEALTHY; });
+  EXPECT_EQ(back.waiting, 4);
+  EXPECT_EQ(back.consecutiveFailures, 0);
+  EXPECT_EQ(back.scrapeError, "");
+}
+
+TEST_F(MetricsScraperTest, DeadServerGoesUnhealthyAndStaleThenRecoversOnANewServer) {
+  auto server = std::make_unique<MetricsHttpServer>();
+  server->setMetrics(vllm(2, 1, 0.3));
+  int port = server->port();
+  start({endpoint(*server)});
+  std::string hostPort = server->hostPort();
+  EXPECT_EQ(waitFor(hostPort, [](const auto& s) { return s.hasMetrics; }).waiting, 2);
+  server.reset();  // killed: connections reset, then refused
+  EndpointState dead =
+      waitFor(hostPort, [](const auto& s) { return s.health == EPP_HEALTH_UNHEALTHY; });
+  EXPECT_THAT(dead.scrapeError, StartsWith("connect: "));
+  EXPECT_EQ(dead.waiting, 2);  // the last known state stays, flagged below
+  EndpointState stale = waitFor(hostPort, [](const auto& s) { return s.stale; });
+  EXPECT_TRUE(stale.hasMetrics);
+  (void)port;
+}
+
+TEST_F(MetricsScraperTest, BodyLargerThanTheLimitIsRefused) {
+  {
+    std::lock_guard lock(setupMutex_);
+    auto setup = std::make_shared<ScrapeSetup>(*setup_);
+    setup->settings.maxBodyBytes = 64 * 1024;
+    setup_ = setup;
+  }
+  MetricsHttpServer big;
+  std::string body = vllm(1, 1, 0.1);
+  while (body.size() < 100 * 1024) body += "# padding padding padding padding padding padding\n";
+  big.setMetrics(body);
+  start({endpoint(big)});
+  EndpointState s = waitFor(big.hostPort(), [](const auto& st) { return !st.scrapeError.empty(); });
+  EXPECT_EQ(s.scrapeError, "/metrics: response body exceeds 65536 bytes");
+  EXPECT_FALSE(s.hasMetrics);
+}
+
+TEST_F(MetricsScraperTest, ManualAndUnscrapedEndpointsAreLeftAlone) {
+  MetricsHttpServer server;
+  server.setMetrics(vllm(9, 9, 0.9));
+  EndpointState manual = endpoint(server);
+  manual.manual = true;
+  manual.hasMetrics = true;
+  manual.waiting = 1;
+  MetricsHttpServer other;
+  other.setMetrics(vllm(9, 9, 0.9));
+  EndpointState off = endpoint(other);
+  off.scrape = false;
+  MetricsHttpServer watched;
+  watched.setMetrics(vllm(3, 0, 0.0));
+  start({manual, off, endpoint(watched)});
+  // Once the scraped endpoint has been collected twice, the others would have been too.
+  waitFor(watched.hostPort(), [&](const auto&) { return watched.hits("/metrics") >= 2; });
+  EXPECT_EQ(server.hits("/metrics"), 0);
+  EXPECT_EQ(other.hits("/metrics"), 0);
+  auto snap = store_.current();
+  EXPECT_EQ(snap->state(static_cast<size_t>(snap->find(server.hostPort()))).waiting, 1);
+  EXPECT_FALSE(snap->state(static_cast<size_t>(snap->find(other.hostPort()))).hasMetrics);
+}
+
+TEST_F(MetricsScraperTest, EndpointSetChangesAreFollowed) {
+  MetricsHttpServer first, second;
+  first.setMetrics(vllm(1, 0, 0.0));
+  second.setMetrics(vllm(5, 0, 0.0));
+  start({endpoint(first)});
+  waitFor(first.hostPort(), [](const auto& s) { return s.hasMetrics; });
+  store_.replace({endpoint(second)});  // a reload or a source replaced the set
+  EXPECT_EQ(waitFor(second.hostPort(), [](const auto& s) { return s.hasMetrics; }).waiting, 5);
+  int before = first.hits("/metrics");
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_LE(first.hits("/metrics"), before + 1);  // at most the collection in flight
+}
+
+TEST_F(MetricsScraperTest, UnknownEngineIsReportedPerEndpoint) {
+  MetricsHttpServer server;
+  server.setMetrics(vllm(1, 0, 0.0));
+  start({endpoint(server, "tgi")});
+  EndpointState s =
+      waitFor(server.hostPort(), [](const auto& st) { return st.health == EPP_HEALTH_UNHEALTHY; });
+  EXPECT_EQ(s.scrapeError, "no backend adapter for engine 'tgi'");
+  EXPECT_EQ(server.hits("/metrics"), 0);
+}
+
+}  // namespace
+}  // namespace epp::datalayer
