@@ -183,6 +183,9 @@ TEST_F(EppdBenchTest, ImmediateResponsesCountAsErrorsByStatus) {
   EXPECT_TRUE(run["ttft_s"]["p50"].is_null());
   EXPECT_EQ(completions(), 0u);
   EXPECT_THAT(r.out, ::testing::ContainsRegex("errors +404:10"));
+  // Each error code is explained once, with eppd's ImmediateResponse body.
+  EXPECT_THAT(r.err, HasSubstr("run 'eppd': error 404, e.g. eppd-req-0: inference error: "
+                               "NotFound - model sim-model is not served here"));
 }
 
 TEST_F(EppdBenchTest, NonStreamingDirectRunAndMistakes) {
@@ -214,6 +217,13 @@ TEST_F(EppdBenchTest, NonStreamingDirectRunAndMistakes) {
       runBench("--workload random:concurrency=1,requests=1 --target 127.0.0.1:1 --timeout 1", dir_);
   EXPECT_EQ(down.exitCode, 1);
   EXPECT_THAT(down.err, HasSubstr("cannot connect to eppd's ext_proc at 127.0.0.1:1"));
+  // A fleet member that refuses connections: every request fails as "connect", explained.
+  BenchResult refused = runBench(
+      "--workload random:concurrency=2,requests=4 --direct --no-reset --fleet 127.0.0.1:1", dir_);
+  EXPECT_EQ(refused.exitCode, 0);
+  EXPECT_THAT(refused.out, ::testing::ContainsRegex("errors +connect:4"));
+  EXPECT_THAT(refused.err, HasSubstr("error connect, e.g. round-robin-req-0: 127.0.0.1:1: connect: "
+                                     "Connection refused"));
 }
 
 }  // namespace

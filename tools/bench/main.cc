@@ -7,6 +7,7 @@
 #include <CLI/CLI.hpp>
 #include <fstream>
 #include <iostream>
+#include <map>
 
 #include "tools/bench/fleet.h"
 #include "tools/bench/report/json.h"
@@ -113,6 +114,15 @@ int benchMain(const Options& o) {
     }
     for (const std::string& w : warnings) {
       std::cerr << "eppd-bench: run '" << target.name << "': warning: " << w << "\n";
+    }
+    // One example of each error code, so a failing run explains itself.
+    std::map<std::string, const RequestRecord*> examples;
+    for (const RequestRecord& r : run->records) {
+      if (!r.ok()) examples.emplace(r.error, &r);
+    }
+    for (const auto& [code, record] : examples) {
+      std::cerr << "eppd-bench: run '" << target.name << "': error " << code << ", e.g. "
+                << record->id << ": " << record->detail << "\n";
     }
     runs.push_back(std::move(*run));
   }

@@ -20,6 +20,8 @@ namespace asio = boost::asio;
 namespace pb = extproc_pb;
 using Clock = std::chrono::steady_clock;
 
+constexpr size_t kErrorBodyBytes = 200;
+
 double secondsBetween(Clock::time_point from, Clock::time_point to) {
   return std::chrono::duration<double>(to - from).count();
 }
@@ -71,7 +73,8 @@ class Session : public std::enable_shared_from_this<Session> {
   void onUpstreamDone(const std::string& error);
   // Response bytes as the client receives them (eppd's echoes, or upstream when direct).
   void onResponseBytes(std::string_view chunk, bool last);
-  void fail(std::string code, int status = 0);
+  // `code` is the error key of the record, `detail` what a person needs to know.
+  void fail(std::string code, std::string detail, int status = 0);
   void complete();
 
   Runner& runner_;
@@ -84,6 +87,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::shared_ptr<UpstreamExchange> upstream_;
   std::string destination_;
   std::string upstreamBody_;
+  std::string errorBody_;  // the start of a non-200 response body
   std::optional<ResponseScanner> scanner_;
   bool responseEnded_ = false;  // the whole response reached the client
   bool completed_ = false;
@@ -283,7 +287,7 @@ void Session::start() {
   record_.start = secondsBetween(runner_.runStart(), start_);
   timeout_.expires_after(runner_.options().requestTimeout);
   timeout_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
-    if (!ec) self->fail("timeout");
+    if (!ec) self->fail("timeout", "no complete response within --timeout");
   });
   if (runner_.options().target.direct) {
     startUpstream(runner_.nextDirectEndpoint(), requestBody(request_));
@@ -334,10 +338,12 @@ void Session::onExtProcMessage(pb::ProcessingResponse message) {
   switch (message.response_case()) {
     case pb::ProcessingResponse::kImmediateResponse: {
       const int status = static_cast<int>(message.immediate_response().status().code());
-      return fail(std::to_string(status), status);
+      return fail(std::to_string(status), message.immediate_response().body(), status);
     }
     case pb::ProcessingResponse::kRequestHeaders: {
-      if (phase_ != Phase::kRouting) return fail("extproc-protocol");
+      if (phase_ != Phase::kRouting) {
+        return fail("extproc-protocol", "request_headers reply out of order");
+      }
       for (const auto& option :
            message.request_headers().response().header_mutation().set_headers()) {
         if (option.header().key() == "x-gateway-destination-endpoint") {
@@ -346,18 +352,22 @@ void Session::onExtProcMessage(pb::ProcessingResponse message) {
       }
       // A fallback list: the first entry is the primary.
       destination_ = destination_.substr(0, destination_.find(','));
-      if (destination_.empty()) return fail("no-destination");
+      if (destination_.empty()) {
+        return fail("no-destination", "routing reply without x-gateway-destination-endpoint");
+      }
       record_.endpoint = destination_;
       phase_ = Phase::kRequestBody;
       return;
     }
     case pb::ProcessingResponse::kRequestBody: {
-      if (phase_ != Phase::kRequestBody) return fail("extproc-protocol");
+      if (phase_ != Phase::kRequestBody) {
+        return fail("extproc-protocol", "request_body reply before the routing reply");
+      }
       const auto& streamed = message.request_body().response().body_mutation().streamed_response();
       upstreamBody_ += streamed.body();
       if (!streamed.end_of_stream()) return;
       auto endpoint = parseHostPort(destination_);
-      if (!endpoint) return fail("bad-destination");
+      if (!endpoint) return fail("bad-destination", endpoint.error());
       phase_ = Phase::kUpstream;
       return startUpstream(*endpoint, std::move(upstreamBody_));
     }
@@ -368,13 +378,15 @@ void Session::onExtProcMessage(pb::ProcessingResponse message) {
       return onResponseBytes(streamed.body(), streamed.end_of_stream());
     }
     default:
-      return fail("extproc-protocol");
+      return fail("extproc-protocol",
+                  "unexpected reply " + std::to_string(message.response_case()));
   }
 }
 
 void Session::onExtProcDone(const grpc::Status& status) {
   if (!completed_ && record_.error.empty() && !responseEnded_) {
-    fail(status.ok() ? "extproc-ended" : "grpc-" + grpcCode(status.error_code()));
+    fail(status.ok() ? "extproc-ended" : "grpc-" + grpcCode(status.error_code()),
+         status.ok() ? "eppd ended the stream before the response" : status.error_message());
   }
   complete();
 }
@@ -418,7 +430,8 @@ void Session::onUpstreamDone(const std::string& error) {
   if (completed_) return;
   if (!error.empty()) {
     if (error != "cancelled")
-      fail(error.substr(0, error.find(':')) == "connect" ? "connect" : "upstream");
+      fail(error.substr(0, error.find(':')) == "connect" ? "connect" : "upstream",
+           record_.endpoint + ": " + error);
     return;
   }
   if (!call_) {
@@ -435,12 +448,20 @@ void Session::onUpstreamDone(const std::string& error) {
 void Session::onResponseBytes(std::string_view chunk, bool last) {
   if (completed_ || responseEnded_) return;
   if (!scanner_) scanner_.emplace(true);
+  // An error's body says why: keep its start.
+  if (record_.status != 200 && errorBody_.size() < kErrorBodyBytes) {
+    errorBody_.append(chunk.substr(0, kErrorBodyBytes - errorBody_.size()));
+  }
   const bool first = scanner_->feed(chunk);
   const bool firstAtEnd = last && scanner_->finish();
   const Clock::time_point now = Clock::now();
   if ((first || firstAtEnd) && !record_.ttft) record_.ttft = secondsBetween(start_, now);
   if (!last) return;
   responseEnded_ = true;
+  if (record_.status != 200) {
+    record_.detail =
+        fmt::format("{} answered HTTP {}: {}", record_.endpoint, record_.status, errorBody_);
+  }
   record_.e2e = secondsBetween(start_, now);
   if (const auto& usage = scanner_->usage()) {
     record_.outputTokens = usage->completionTokens;
@@ -452,10 +473,11 @@ void Session::onResponseBytes(std::string_view chunk, bool last) {
   if (call_) call_->close();
 }
 
-void Session::fail(std::string code, int status) {
+void Session::fail(std::string code, std::string detail, int status) {
   if (completed_) return;
   if (record_.error.empty()) {
     record_.error = std::move(code);
+    record_.detail = std::move(detail);
     if (status != 0) record_.status = status;
   }
   record_.e2e = secondsBetween(start_, Clock::now());

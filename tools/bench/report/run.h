@@ -22,6 +22,7 @@ struct RequestRecord {
   // Empty when the request succeeded. Otherwise its error code: the HTTP status as text
   // ("429", "503") or what failed without one ("connect", "timeout", "grpc-UNAVAILABLE").
   std::string error;
+  std::string detail;    // why it failed, for a person: an error body, a socket error …
   std::string endpoint;  // ip:port that served it; empty when never routed
   double start = 0;      // seconds since the run started
   // Seconds from `start` to the first content token; none when no token arrived.
