@@ -10,6 +10,7 @@ packages=(
   libsimdjson-dev libxxhash-dev libssl-dev nlohmann-json3-dev libcli11-dev
   cppzmq-dev libzmq3-dev libmsgpack-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  gnuplot-nox  # eppd-bench renders its TTFT plot with it (about 1 MB)
 )
 missing=()
 for p in "${packages[@]}"; do

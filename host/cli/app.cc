@@ -81,6 +81,7 @@ int run(int argc, char** argv) {
   ServeCommandOptions serve_options;
   CLI::App* serve = app.add_subcommand("serve", "Run the endpoint picker (the default command)");
   addLoadOptions(*serve, serve_options, false);
+  addEndpointOption(*serve, serve_options);
   auto& so = serve_options.serve;
   serve->add_option("--extproc-port", so.extprocPort, "ext_proc gRPC port (default 9002; 0: any)");
   serve->add_option("--health-port", so.healthPort, "gRPC health port (default 9003; 0: any)");

@@ -1,6 +1,9 @@
 #include "host/cli/serve_command.h"
 
+#include <iostream>
+
 #include "host/cli/paths.h"
+#include "host/runtime/static_endpoints.h"
 
 namespace epp::cli {
 
@@ -32,8 +35,29 @@ runtime::LoadOptions loadOptions(const ServeCommandOptions& o, const std::string
   return load;
 }
 
+void addEndpointOption(CLI::App& command, ServeCommandOptions& o) {
+  command
+      .add_option("--endpoint", o.endpoints,
+                  "A static endpoint [NAME=]ADDRESS:PORT (repeatable), after the config's own "
+                  "endpoints")
+      ->check(CLI::Validator(
+          [](std::string& text) {
+            auto parsed = runtime::parseEndpointFlag(text);
+            return parsed ? std::string() : parsed.error();
+          },
+          "[NAME=]ADDRESS:PORT"));
+}
+
 int serveCommand(ServeCommandOptions& o) {
   o.serve.load = loadOptions(o, o.config);
+  for (const std::string& text : o.endpoints) {
+    auto endpoint = runtime::parseEndpointFlag(text);
+    if (!endpoint) {
+      std::cerr << "eppd: " << endpoint.error() << "\n";
+      return 2;
+    }
+    o.serve.load.extraEndpoints.push_back(*endpoint);
+  }
   return runtime::serve(o.serve);
 }
 

@@ -18,11 +18,14 @@ struct ServeCommandOptions {
   std::vector<std::string> pluginDirs;
   bool noDefaultPluginDir = false;
   std::string pluginCache;
+  std::vector<std::string> endpoints;  // --endpoint [NAME=]ADDRESS:PORT, serve only
   runtime::ServeOptions serve;
 };
 
 // Adds the options shared by serve and validate (--config, --plugin-dir, …).
 void addLoadOptions(CLI::App& command, ServeCommandOptions& options, bool configPositional);
+// `--endpoint`, repeatable (serve).
+void addEndpointOption(CLI::App& command, ServeCommandOptions& options);
 runtime::LoadOptions loadOptions(const ServeCommandOptions& options, const std::string& config);
 
 int serveCommand(ServeCommandOptions& options);

@@ -1,6 +1,7 @@
 #include "host/runtime/config_loader.h"
 
 #include "host/runtime/source_fingerprint.h"
+#include "host/runtime/static_endpoints.h"
 
 namespace epp::runtime {
 namespace {
@@ -40,6 +41,9 @@ common::Result<LoadedConfig> loadConfiguration(const LoadOptions& options, uint6
       : inputs.configText ? parseText(*inputs.configText, *options.configPath)
                           : config::loadConfigFile(*options.configPath);
   if (!parsed) return common::Error{parsed.error()};
+  if (common::Status added = addEndpoints(*parsed, options.extraEndpoints); !added) {
+    return common::Error{added.error()};
+  }
 
   LoadedConfig out;
   out.pluginDirs = pluginDirsFor(options, *parsed);

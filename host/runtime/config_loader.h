@@ -24,6 +24,8 @@ struct LoadOptions {
   std::optional<std::string> configPath;          // none: the reference default config
   std::vector<std::filesystem::path> pluginDirs;  // scanned first, in order
   std::filesystem::path pluginCache;
+  // `--endpoint`s: appended to the config's own endpoints at every load and reload.
+  std::vector<config::EndpointSpec> extraEndpoints;
 };
 
 // What a reload adds to a first load.

@@ -6,8 +6,10 @@
 // until the next scrape. In-flight counts carry over in EndpointStore itself.
 #pragma once
 
+#include <string_view>
 #include <vector>
 
+#include "host/common/result.h"
 #include "host/config/picker_config.h"
 #include "host/datalayer/endpoint_snapshot.h"
 
@@ -21,5 +23,15 @@ std::vector<datalayer::EndpointState> mergeStaticEndpoints(
 
 // True when both configs list the same endpoints with the same attributes.
 bool sameStaticEndpoints(const config::PickerConfig& a, const config::PickerConfig& b);
+
+// `eppd serve --endpoint [NAME=]ADDRESS:PORT` (IPv6 as [ADDRESS]:PORT): an endpoint with
+// the defaults of the config's `endpoints:` entries (engine vllm, pool default).
+common::Result<config::EndpointSpec> parseEndpointFlag(std::string_view text);
+
+// Appends `extra` after the config's own endpoints (every load and reload does, so a
+// command line's endpoints survive a config edit); an address or name already listed is an
+// error that names both.
+common::Status addEndpoints(config::PickerConfig& config,
+                            const std::vector<config::EndpointSpec>& extra);
 
 }  // namespace epp::runtime

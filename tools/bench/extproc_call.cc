@@ -1,0 +1,103 @@
+#include "tools/bench/extproc_call.h"
+
+#include <boost/asio/post.hpp>
+
+namespace epp::bench {
+
+ExtProcCall::ExtProcCall(boost::asio::io_context& io, Events events)
+    : io_(io), events_(std::move(events)) {}
+
+void ExtProcCall::start(extproc_pb::ExternalProcessor::Stub& stub,
+                        std::chrono::system_clock::time_point deadline) {
+  self_ = shared_from_this();
+  context_.set_deadline(deadline);
+  stub.async()->Process(&context_, this);
+  AddHold();
+  holding_ = true;
+  StartRead(&incoming_);
+  StartCall();
+}
+
+void ExtProcCall::write(extproc_pb::ProcessingRequest message) {
+  if (closed_ || closing_) return;
+  queue_.push_back(std::move(message));
+  pump();
+}
+
+void ExtProcCall::close() {
+  if (closing_ || closed_) return;
+  closing_ = true;
+  pump();
+}
+
+void ExtProcCall::cancel() {
+  context_.TryCancel();
+  queue_.clear();
+  closed_ = true;
+  if (!writing_) releaseHold();
+}
+
+void ExtProcCall::pump() {
+  if (writing_ || closed_) return;
+  if (!queue_.empty()) {
+    writing_ = true;
+    StartWrite(&queue_.front());
+    return;
+  }
+  if (closing_) {
+    closed_ = true;
+    StartWritesDone();
+    releaseHold();
+  }
+}
+
+void ExtProcCall::releaseHold() {
+  if (!holding_) return;
+  holding_ = false;
+  RemoveHold();
+}
+
+void ExtProcCall::OnWriteDone(bool ok) {
+  boost::asio::post(io_, [this, ok] {
+    writing_ = false;
+    if (!queue_.empty()) queue_.pop_front();
+    if (!ok) {
+      // The stream is broken; its end arrives through the reads.
+      queue_.clear();
+      closed_ = true;
+      releaseHold();
+      return;
+    }
+    pump();
+    if (closed_ && !writing_) releaseHold();
+  });
+}
+
+void ExtProcCall::OnWritesDoneDone(bool) {}
+
+void ExtProcCall::OnReadDone(bool ok) {
+  if (!ok) {
+    boost::asio::post(io_, [this] {
+      if (events_.onReadsEnded) events_.onReadsEnded();
+      // Nothing the server reads any more: stop writing, let OnDone come.
+      queue_.clear();
+      closed_ = true;
+      if (!writing_) releaseHold();
+    });
+    return;
+  }
+  boost::asio::post(io_, [this, message = std::move(incoming_)]() mutable {
+    events_.onMessage(std::move(message));
+  });
+  incoming_.Clear();
+  StartRead(&incoming_);
+}
+
+void ExtProcCall::OnDone(const grpc::Status& status) {
+  boost::asio::post(io_, [this, status, self = std::move(self_)] {
+    events_.onDone(status);
+    // `self` goes with this handler: the reactor outlives every reaction.
+  });
+}
+
+}  // namespace epp::bench
