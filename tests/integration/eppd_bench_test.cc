@@ -104,7 +104,9 @@ TEST_F(EppdBenchTest, ThroughEppdAndRoundRobinSideBySide) {
   BenchResult r = runBench(
       "--workload " + workload + " --run name=eppd,target=" + eppd_->extprocTarget() +
           " --run name=rr,direct --fleet " + fleet() + " --json " +
-          (dir_ / "report.json").string() + " --json-records --plot " + (dir_ / "plot").string(),
+          (dir_ / "report.json").string() + " --json-records --plot " + (dir_ / "plot").string() +
+          // Bodies of ~400 bytes go to eppd in several chunks.
+          " --chunk-bytes 100",
       dir_);
   ASSERT_EQ(r.exitCode, 0) << r.out << r.err;
   // Both runs reached the servers, every request once.
@@ -142,6 +144,7 @@ TEST_F(EppdBenchTest, ThroughEppdAndRoundRobinSideBySide) {
       ASSERT_FALSE(record["ttft_s"].is_null()) << record.dump();
       EXPECT_LE(record["ttft_s"].get<double>(), record["e2e_s"].get<double>()) << record.dump();
       EXPECT_EQ(record["status"], 200);
+      EXPECT_EQ(record["detail"].get<std::string>(), "");
       EXPECT_EQ(record["output_tokens"], 6);
       // 64 + 16 tokens, counted by the server's usage.
       EXPECT_EQ(record["input_tokens"], 80);

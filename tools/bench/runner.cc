@@ -183,7 +183,6 @@ class Runner {
   void launch(Request request) {
     if (firstStart_ == Clock::time_point{}) firstStart_ = Clock::now();
     ++inFlight_;
-    ++launched_;
     std::make_shared<Session>(*this, std::move(request))->start();
   }
 
@@ -267,7 +266,6 @@ class Runner {
   Clock::time_point lastEnd_{};
   std::vector<RequestRecord> records_;
   size_t inFlight_ = 0;
-  size_t launched_ = 0;
   size_t roundRobin_ = 0;
   bool generationDone_ = false;
   bool finished_ = false;

@@ -24,6 +24,7 @@ nlohmann::json record(const RequestRecord& r) {
       {"id", r.id},
       {"status", r.status},
       {"error", r.error.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.error)},
+      {"detail", r.detail},
       {"endpoint", r.endpoint},
       {"start_s", r.start},
       {"ttft_s", r.ttft ? nlohmann::json(*r.ttft) : nullptr},
