@@ -115,6 +115,12 @@ int benchMain(const Options& o) {
     for (const std::string& w : warnings) {
       std::cerr << "eppd-bench: run '" << target.name << "': warning: " << w << "\n";
     }
+    if (run->maxSendLagSeconds > 0.1) {
+      std::cerr << fmt::format(
+          "eppd-bench: run '{}': warning: requests went out up to {:.0f} ms behind schedule: "
+          "the load generator, not the target, limited the rate\n",
+          target.name, run->maxSendLagSeconds * 1e3);
+    }
     // One example of each error code, so a failing run explains itself.
     std::map<std::string, const RequestRecord*> examples;
     for (const RequestRecord& r : run->records) {

@@ -152,6 +152,7 @@ class Runner {
     out.mode =
         options_.target.direct ? "direct round-robin" : "ext_proc " + options_.target.target.str();
     out.wallSeconds = lastEnd_ > firstStart_ ? secondsBetween(firstStart_, lastEnd_) : 0;
+    out.maxSendLagSeconds = maxLag_;
     std::sort(records_.begin(), records_.end(),
               [](const RequestRecord& a, const RequestRecord& b) { return a.index < b.index; });
     out.records = std::move(records_);
@@ -183,7 +184,6 @@ class Runner {
   void launch(Request request) {
     if (firstStart_ == Clock::time_point{}) firstStart_ = Clock::now();
     ++inFlight_;
-    ++launched_;
     std::make_shared<Session>(*this, std::move(request))->start();
   }
 
@@ -206,6 +206,7 @@ class Runner {
     arrivalTimer_.expires_at(start_ + upcoming_->arrival);
     arrivalTimer_.async_wait([this](boost::system::error_code ec) {
       if (ec) return;
+      maxLag_ = std::max(maxLag_, secondsBetween(start_ + upcoming_->arrival, Clock::now()));
       launch(std::move(*upcoming_));
       scheduleNext();
     });
@@ -267,7 +268,7 @@ class Runner {
   Clock::time_point lastEnd_{};
   std::vector<RequestRecord> records_;
   size_t inFlight_ = 0;
-  size_t launched_ = 0;
+  double maxLag_ = 0;
   size_t roundRobin_ = 0;
   bool generationDone_ = false;
   bool finished_ = false;

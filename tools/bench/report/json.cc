@@ -24,6 +24,7 @@ nlohmann::json record(const RequestRecord& r) {
       {"id", r.id},
       {"status", r.status},
       {"error", r.error.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.error)},
+      {"detail", r.detail},
       {"endpoint", r.endpoint},
       {"start_s", r.start},
       {"ttft_s", r.ttft ? nlohmann::json(*r.ttft) : nullptr},
@@ -59,6 +60,7 @@ nlohmann::json reportJson(std::string_view workload, const std::vector<Run>& run
     j["input_tokens"] = s.inputTokens;
     j["output_tokens"] = s.outputTokens;
     j["wall_s"] = s.wallSeconds;
+    j["max_send_lag_s"] = run.maxSendLagSeconds;
     j["output_tokens_per_s"] = s.outputTokensPerSecond;
     j["requests_per_s"] = s.requestsPerSecond;
     j["prefix_hit_rate"] = s.prefixHitRate ? nlohmann::json(*s.prefixHitRate) : nullptr;

@@ -59,6 +59,7 @@ RequestRecord failed(const std::string& code, const std::string& endpoint = "") 
   RequestRecord r;
   r.status = std::atoi(code.c_str());
   r.error = code;
+  r.detail = "inference error: TooManyRequests - shed";
   r.endpoint = endpoint;
   r.e2e = 0.001;
   r.inputTokens = 100;
@@ -154,6 +155,7 @@ TEST(JsonReportTest, SummariesRatiosAndRecords) {
   EXPECT_EQ(first["records"][0]["cached_tokens"], 50);
   EXPECT_TRUE(first["records"][0]["error"].is_null());
   EXPECT_EQ(first["records"][3]["error"], "429");
+  EXPECT_EQ(first["records"][3]["detail"], "inference error: TooManyRequests - shed");
   EXPECT_EQ(first["records"][3]["status"], 429);
   EXPECT_TRUE(first["records"][3]["ttft_s"].is_null());
 

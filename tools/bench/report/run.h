@@ -47,6 +47,9 @@ struct Run {
   double wallSeconds = 0;  // from the first request's start to the last one's end
   std::vector<RequestRecord> records;
   std::optional<PrefixCounters> prefix;
+  // Open loop: how late the load generator sent its most delayed request against the
+  // schedule. Large values mean the generator, not the target, limited the load.
+  double maxSendLagSeconds = 0;
 };
 
 }  // namespace epp::bench
