@@ -1,0 +1,168 @@
+// `eppd replay` in process: the real pipeline and built-in plugin libraries against
+// simulated servers in virtual time. The ordering test is the seeded regression guard of
+// scheduling quality that docs/benchmarks.md measures at full size.
+#include "tools/replay/replay.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <string>
+
+#include "tools/bench/report/summary.h"
+
+namespace epp::replay {
+namespace {
+
+namespace fs = std::filesystem;
+
+fs::path cacheDir() {
+  static const fs::path dir = [] {
+    fs::path d = fs::temp_directory_path() / ("eppd-replay-test-" + std::to_string(::getpid()));
+    fs::create_directories(d);
+    return d;
+  }();
+  return dir;
+}
+
+runtime::LoadOptions load(const std::string& config) {
+  runtime::LoadOptions o;
+  if (!config.empty()) o.configPath = config;
+  o.pluginDirs = {EPP_BUILTIN_PLUGIN_DIR};
+  o.pluginCache = cacheDir();
+  return o;
+}
+
+std::string configFile(const std::string& name) {
+  return std::string(EPP_CONFIGS_DIR) + "/" + name;
+}
+
+ReplayOptions options(const std::string& workload, int servers) {
+  auto spec = bench::parseWorkloadSpec(workload);
+  EXPECT_TRUE(spec) << spec.error();
+  ReplayOptions o;
+  o.workload = *spec;
+  o.servers = servers;
+  return o;
+}
+
+bench::Run replayOk(const std::string& config, const ReplayOptions& o) {
+  auto run = replayConfig(load(config), o);
+  EXPECT_TRUE(run) << run.error();
+  return run ? std::move(*run) : bench::Run{};
+}
+
+// 16 groups sharing 2000-token system prompts on 4 servers, busy enough to queue.
+constexpr char kSharedPrefix[] =
+    "shared-prefix:groups=16,users=4,system=2000,question=200,output=200,rate=poisson:20,"
+    "requests=400,seed=3";
+
+TEST(ReplayTest, DefaultBeatsLoadOnlyWhichBeatsRandomOnTtftP90) {
+  ReplayOptions o = options(kSharedPrefix, 4);
+  double p90[3];
+  const char* configs[] = {"default.yaml", "load-only.yaml", "random.yaml"};
+  for (int i = 0; i < 3; ++i) {
+    bench::Summary s = bench::summarize(replayOk(configFile(configs[i]), o));
+    ASSERT_EQ(s.ok, 400u) << configs[i];
+    p90[i] = s.ttft.p90;
+  }
+  EXPECT_LT(p90[0] * 2, p90[1]) << "default " << p90[0] << " s, load-only " << p90[1] << " s";
+  EXPECT_LT(p90[1], p90[2]) << "load-only " << p90[1] << " s, random " << p90[2] << " s";
+}
+
+TEST(ReplayTest, EveryRequestIsAccountedForAndPrefixAffinityShows) {
+  bench::Run run = replayOk(configFile("default.yaml"), options(kSharedPrefix, 4));
+  ASSERT_EQ(run.records.size(), 400u);
+  std::set<std::string> endpoints;
+  for (size_t i = 0; i < run.records.size(); ++i) {
+    const auto& r = run.records[i];
+    EXPECT_EQ(r.index, i);
+    EXPECT_TRUE(r.ok()) << r.id << ": " << r.error;
+    EXPECT_EQ(r.status, 200);
+    ASSERT_TRUE(r.ttft.has_value()) << r.id;
+    EXPECT_GT(*r.ttft, 0);
+    EXPECT_LE(*r.ttft, r.e2e);
+    EXPECT_EQ(r.outputTokens, 200u);
+    // System and question joined by a newline: 8,801 characters, 4 to a token, rounded up.
+    EXPECT_EQ(r.inputTokens, 2201u);
+    endpoints.insert(r.endpoint);
+  }
+  EXPECT_EQ(endpoints.size(), 4u);
+  ASSERT_TRUE(run.prefix);
+  // 16 system prompts of 2000 tokens on 4 servers: with affinity, most prompt tokens hit.
+  EXPECT_GT(run.prefix->hits / run.prefix->queries, 0.85);
+}
+
+TEST(ReplayTest, TheSameSeedRepeatsExactlyAndAnotherDiffers) {
+  ReplayOptions o = options(kSharedPrefix, 4);
+  bench::Run a = replayOk(configFile("default.yaml"), o);
+  bench::Run b = replayOk(configFile("default.yaml"), o);
+  ASSERT_EQ(a.records.size(), b.records.size());
+  for (size_t i = 0; i < a.records.size(); ++i) {
+    EXPECT_EQ(a.records[i].endpoint, b.records[i].endpoint) << i;
+    EXPECT_EQ(a.records[i].ttft, b.records[i].ttft) << i;
+    EXPECT_EQ(a.records[i].e2e, b.records[i].e2e) << i;
+  }
+  o.seed = 99;  // the picks' seed only: same workload, other tie breaks
+  bench::Run c = replayOk(configFile("random.yaml"), o);
+  bench::Run d = replayOk(configFile("random.yaml"), options(kSharedPrefix, 4));
+  size_t differ = 0;
+  for (size_t i = 0; i < c.records.size(); ++i)
+    differ += c.records[i].endpoint != d.records[i].endpoint;
+  EXPECT_GT(differ, 200u);
+}
+
+// Few shared prefixes: the saturation filter keeps the default profile from piling every
+// request onto the servers that hold them (the reference default does exactly that).
+TEST(ReplayTest, DefaultDoesNotHotSpotOnOnePrefixGroup) {
+  ReplayOptions o = options(
+      "shared-prefix:groups=1,users=64,system=6000,question=1200,output=1000,"
+      "rate=poisson:20,duration=120s",
+      8);
+  double defaultP90 = bench::summarize(replayOk(configFile("default.yaml"), o)).ttft.p90;
+  double loadP90 = bench::summarize(replayOk(configFile("load-only.yaml"), o)).ttft.p90;
+  double referenceP90 =
+      bench::summarize(replayOk(configFile("reference-default.yaml"), o)).ttft.p90;
+  EXPECT_LE(defaultP90, 1.1 * loadP90) << "default " << defaultP90 << " s, load " << loadP90;
+  EXPECT_GT(referenceP90, 5 * loadP90) << "the reference default no longer hot-spots here; "
+                                          "docs/benchmarks.md needs updating";
+}
+
+TEST(ReplayTest, RequestsTheServersRefuseAreCountedWithTheirStatus) {
+  ReplayOptions o = options("random:input=3000,output=100,rate=constant:10,requests=20", 2);
+  o.engine.maxModelLen = 2000;
+  bench::Run run = replayOk(configFile("default.yaml"), o);
+  ASSERT_EQ(run.records.size(), 20u);
+  for (const auto& r : run.records) {
+    EXPECT_EQ(r.status, 400);
+    EXPECT_EQ(r.error, "400");
+    EXPECT_FALSE(r.ttft.has_value());
+  }
+}
+
+TEST(ReplayTest, AConfigThatDoesNotLoadIsAnErrorNamingIt) {
+  fs::path bad = cacheDir() / "bad.yaml";
+  std::ofstream(bad) << "apiVersion: inference.networking.x-k8s.io/v1alpha1\n"
+                        "kind: EndpointPickerConfig\n"
+                        "plugins: [{type: no-such-scorer}]\n";
+  auto run = replayConfig(load(bad.string()), options(kSharedPrefix, 2));
+  ASSERT_FALSE(run);
+  EXPECT_NE(run.error().find("bad.yaml:3:"), std::string::npos) << run.error();
+  EXPECT_NE(run.error().find("no-such-scorer"), std::string::npos) << run.error();
+}
+
+TEST(ReplayTest, BadOptionsAreRefused) {
+  ReplayOptions o = options(kSharedPrefix, 0);
+  auto run = replayConfig(load(configFile("default.yaml")), o);
+  ASSERT_FALSE(run);
+  EXPECT_NE(run.error().find("--servers"), std::string::npos);
+  o.servers = 2;
+  o.engine.maxNumSeqs = 0;
+  run = replayConfig(load(configFile("default.yaml")), o);
+  ASSERT_FALSE(run);
+  EXPECT_NE(run.error().find("engine options"), std::string::npos) << run.error();
+}
+
+}  // namespace
+}  // namespace epp::replay
