@@ -4,14 +4,19 @@
 // files are checked against what the servers and eppd's /metrics counted.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
+#include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <thread>
 
 #include "tests/integration/eppd_process.h"
 #include "tests/integration/fake_model_server.h"
@@ -23,9 +28,11 @@ namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 
 // The reference default profile, without endpoints of its own: the fleet comes from
-// --endpoint flags.
+// --endpoint flags. The in-test servers speak only the OpenAI API, so no scraping (the
+// simulator test below scrapes).
 constexpr char kConfig[] = R"(apiVersion: inference.networking.x-k8s.io/v1alpha1
 kind: EndpointPickerConfig
+scraping: {enabled: false}
 plugins:
 - type: queue-scorer
 - type: kv-cache-utilization-scorer
@@ -229,6 +236,109 @@ TEST_F(EppdBenchTest, NonStreamingDirectRunAndMistakes) {
   EXPECT_THAT(refused.out, ::testing::ContainsRegex("errors +connect:4"));
   EXPECT_THAT(refused.err, HasSubstr("error connect, e.g. round-robin-req-0: 127.0.0.1:1: connect: "
                                      "Connection refused"));
+}
+
+// Everything real: eppd-sim servers, eppd scraping their /metrics through the vllm adapter,
+// eppd-bench playing Envoy through eppd to them.
+class SimulatedFleet {
+ public:
+  SimulatedFleet(const fs::path& dir, int count) {
+    const std::string ready = (dir / "sim-ready.json").string();
+    std::vector<std::string> args = {
+        EPPD_SIM_PATH,      "--count", std::to_string(count), "--port", "0", "--time-scale", "10",
+        "--num-gpu-blocks", "1000",    "--ready-file",        ready};
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    const std::string log = (dir / "sim.log").string();
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      std::freopen(log.c_str(), "w", stdout);
+      std::freopen(log.c_str(), "a", stderr);
+      ::execv(argv[0], argv.data());
+      ::_exit(127);
+    }
+    for (int i = 0; i < 200 && ports_.empty(); ++i) {
+      std::string text = slurp(ready);
+      if (!text.empty()) {
+        nlohmann::json j = nlohmann::json::parse(text);  // named: outlives the loop
+        for (int p : j["ports"]) ports_.push_back(p);
+      } else {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
+    }
+  }
+  ~SimulatedFleet() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGTERM);
+      ::waitpid(pid_, nullptr, 0);
+    }
+  }
+  const std::vector<int>& ports() const { return ports_; }
+  // A counter of one server's /metrics ("name value" lines), summed over its series.
+  static double metric(int port, const std::string& name) {
+    std::istringstream lines(httpRequest(port, "GET", "/metrics").body);
+    double sum = 0;
+    for (std::string line; std::getline(lines, line);) {
+      if (line.rfind(name, 0) == 0 && (line[name.size()] == ' ' || line[name.size()] == '{')) {
+        sum += std::stod(line.substr(line.rfind(' ') + 1));
+      }
+    }
+    return sum;
+  }
+
+ private:
+  pid_t pid_ = -1;
+  std::vector<int> ports_;
+};
+
+TEST_F(EppdBenchTest, ThroughEppdToSimulatorsItScrapes) {
+  SimulatedFleet sims(dir_, 3);
+  ASSERT_EQ(sims.ports().size(), 3u) << slurp(dir_ / "sim.log");
+  std::vector<std::string> args;
+  std::string fleet;
+  for (int port : sims.ports()) {
+    std::string address = "127.0.0.1:" + std::to_string(port);
+    args.insert(args.end(), {"--endpoint", address});
+    fleet += (fleet.empty() ? "" : ",") + address;
+  }
+  std::string config = kConfig;
+  config.replace(config.find("scraping: {enabled: false}"), 26, "scraping: {interval: 20ms}");
+  eppd_ = std::make_unique<EppdProcess>(config, args);
+  ASSERT_TRUE(eppd_->started()) << eppd_->error();
+
+  // eppd reads each simulator's KV cache geometry from its vllm:cache_config_info.
+  auto scraped = [&] {
+    nlohmann::json eps = nlohmann::json::parse(
+        httpRequest(eppd_->adminPort(), "GET", "/endpoints").body)["endpoints"];
+    int n = 0;
+    for (const auto& e : eps)
+      n += !e["metrics"].is_null() && e["metrics"]["cacheNumBlocks"] == 1000;
+    return n;
+  };
+  for (int i = 0; i < 200 && scraped() < 3; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  ASSERT_EQ(scraped(), 3) << httpRequest(eppd_->adminPort(), "GET", "/endpoints").body;
+
+  BenchResult r = runBench(
+      "--workload shared-prefix:groups=3,users=4,system=400,question=40,"
+      "output=20,concurrency=6,requests=48,seed=5 --target " +
+          eppd_->extprocTarget() + " --fleet " + fleet + " --json " +
+          (dir_ / "report.json").string(),
+      dir_);
+  ASSERT_EQ(r.exitCode, 0) << r.out << r.err;
+  nlohmann::json run = nlohmann::json::parse(slurp(dir_ / "report.json"))["runs"][0];
+  EXPECT_EQ(run["ok"], 48);
+  EXPECT_EQ(run["output_tokens"], 48 * 20);
+  // The simulators served exactly those requests (the bench reset them before the run)...
+  double served = 0;
+  for (int port : sims.ports())
+    served += SimulatedFleet::metric(port, "vllm:request_success_total");
+  EXPECT_EQ(served, 48);
+  // ...with the shared system prompts mostly cached: prefix affinity at work.
+  EXPECT_GT(run["prefix_hit_rate"].get<double>(), 0.5) << run.dump(2);
+  EXPECT_GT(eppd_->metric(R"(eppd_extproc_streams_total{code="0",result="routed"})"), 47);
 }
 
 }  // namespace
