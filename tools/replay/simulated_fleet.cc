@@ -18,13 +18,13 @@ SimulatedFleet::SimulatedFleet(int servers, const sim::EngineOptions& options) {
     addresses_.push_back(fmt::format("10.0.{}.{}", i / 250, i % 250 + 1));
     hostPorts_.push_back(fmt::format("{}:{}", addresses_.back(), kPort));
   }
+  for (size_t i = 0; i < hostPorts_.size(); ++i)
+    byHostPort_.emplace(hostPorts_[i], static_cast<int>(i));
 }
 
 int SimulatedFleet::find(std::string_view hostPort) const {
-  for (size_t i = 0; i < hostPorts_.size(); ++i) {
-    if (hostPorts_[i] == hostPort) return static_cast<int>(i);
-  }
-  return -1;
+  auto it = byHostPort_.find(hostPort);
+  return it == byHostPort_.end() ? -1 : it->second;
 }
 
 std::vector<datalayer::EndpointState> SimulatedFleet::endpoints() const {

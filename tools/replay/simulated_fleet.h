@@ -7,6 +7,8 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "host/datalayer/endpoint_snapshot.h"
@@ -38,6 +40,7 @@ class SimulatedFleet {
   std::vector<sim::Engine> engines_;
   std::vector<std::string> addresses_;
   std::vector<std::string> hostPorts_;
+  std::unordered_map<std::string_view, int> byHostPort_;  // views into hostPorts_
 };
 
 }  // namespace epp::replay
