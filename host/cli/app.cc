@@ -11,6 +11,7 @@
 #include "host/cli/paths.h"
 #include "host/cli/plugins_command.h"
 #include "host/cli/replay_command.h"
+#include "host/cli/scrape_command.h"
 #include "host/cli/serve_command.h"
 #include "host/common/logging.h"
 
@@ -26,8 +27,8 @@ int run(int argc, char** argv) {
   bool named = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
-    named = named || a == "serve" || a == "validate" || a == "replay" || a == "plugins" ||
-            a == "version" || a == "--help" || a == "-h";
+    named = named || a == "serve" || a == "validate" || a == "replay" || a == "scrape" ||
+            a == "plugins" || a == "version" || a == "--help" || a == "-h";
   }
   if (!named) args.insert(args.begin() + 1, serveWord);
   argc = static_cast<int>(args.size());
@@ -110,6 +111,9 @@ int run(int argc, char** argv) {
   addLoadOptions(*validate, validate_options, true);
   validate->callback(
       [&] { exit_code = validateCommand(validate_options, validate_files, std::cout, std::cerr); });
+
+  ScrapeCommandOptions scrape_options;
+  addScrapeCommand(app, scrape_options, exit_code);
 
   ReplaySubcommand replay(app);
   app.get_subcommand("replay")->callback([&] { exit_code = replay.run(std::cout, std::cerr); });

@@ -20,6 +20,7 @@
 
 #include "tests/integration/eppd_process.h"
 #include "tests/integration/fake_model_server.h"
+#include "tests/integration/sim_process.h"
 
 namespace epp::testing {
 namespace {
@@ -240,61 +241,9 @@ TEST_F(EppdBenchTest, NonStreamingDirectRunAndMistakes) {
 
 // Everything real: eppd-sim servers, eppd scraping their /metrics through the vllm adapter,
 // eppd-bench playing Envoy through eppd to them.
-class SimulatedFleet {
- public:
-  SimulatedFleet(const fs::path& dir, int count) {
-    const std::string ready = (dir / "sim-ready.json").string();
-    std::vector<std::string> args = {
-        EPPD_SIM_PATH,      "--count", std::to_string(count), "--port", "0", "--time-scale", "10",
-        "--num-gpu-blocks", "1000",    "--ready-file",        ready};
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    const std::string log = (dir / "sim.log").string();
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      std::freopen(log.c_str(), "w", stdout);
-      std::freopen(log.c_str(), "a", stderr);
-      ::execv(argv[0], argv.data());
-      ::_exit(127);
-    }
-    for (int i = 0; i < 200 && ports_.empty(); ++i) {
-      std::string text = slurp(ready);
-      if (!text.empty()) {
-        nlohmann::json j = nlohmann::json::parse(text);  // named: outlives the loop
-        for (int p : j["ports"]) ports_.push_back(p);
-      } else {
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-      }
-    }
-  }
-  ~SimulatedFleet() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGTERM);
-      ::waitpid(pid_, nullptr, 0);
-    }
-  }
-  const std::vector<int>& ports() const { return ports_; }
-  // A counter of one server's /metrics ("name value" lines), summed over its series.
-  static double metric(int port, const std::string& name) {
-    std::istringstream lines(httpRequest(port, "GET", "/metrics").body);
-    double sum = 0;
-    for (std::string line; std::getline(lines, line);) {
-      if (line.rfind(name, 0) == 0 && (line[name.size()] == ' ' || line[name.size()] == '{')) {
-        sum += std::stod(line.substr(line.rfind(' ') + 1));
-      }
-    }
-    return sum;
-  }
-
- private:
-  pid_t pid_ = -1;
-  std::vector<int> ports_;
-};
-
 TEST_F(EppdBenchTest, ThroughEppdToSimulatorsItScrapes) {
-  SimulatedFleet sims(dir_, 3);
-  ASSERT_EQ(sims.ports().size(), 3u) << slurp(dir_ / "sim.log");
+  SimProcess sims(dir_, 3, {"--num-gpu-blocks", "1000"});
+  ASSERT_EQ(sims.ports().size(), 3u) << sims.log();
   std::vector<std::string> args;
   std::string fleet;
   for (int port : sims.ports()) {
@@ -333,8 +282,7 @@ TEST_F(EppdBenchTest, ThroughEppdToSimulatorsItScrapes) {
   EXPECT_EQ(run["output_tokens"], 48 * 20);
   // The simulators served exactly those requests (the bench reset them before the run)...
   double served = 0;
-  for (int port : sims.ports())
-    served += SimulatedFleet::metric(port, "vllm:request_success_total");
+  for (int port : sims.ports()) served += SimProcess::metric(port, "vllm:request_success_total");
   EXPECT_EQ(served, 48);
   // ...with the shared system prompts mostly cached: prefix affinity at work.
   EXPECT_GT(run["prefix_hit_rate"].get<double>(), 0.5) << run.dump(2);

@@ -1,0 +1,35 @@
+// File: tests/integration/sim_process.h
+//
+// eppd-sim as a child process: `count` simulated servers on free ports (read from its
+// --ready-file), stopped with SIGTERM when the object goes.
+#pragma once
+
+#include <sys/types.h>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace epp::testing {
+
+class SimProcess {
+ public:
+  // Starts EPPD_SIM_PATH --count `count` --port 0 --time-scale 10 `extraArgs`, logging to
+  // `dir`/sim.log. ports() is empty when it did not come up within 10 s.
+  SimProcess(const std::filesystem::path& dir, int count, std::vector<std::string> extraArgs = {});
+  ~SimProcess();
+  SimProcess(const SimProcess&) = delete;
+  SimProcess& operator=(const SimProcess&) = delete;
+
+  const std::vector<int>& ports() const { return ports_; }
+  std::string log() const;
+  // A metric of one server's /metrics summed over its series, by family name.
+  static double metric(int port, const std::string& name);
+
+ private:
+  std::filesystem::path dir_;
+  pid_t pid_ = -1;
+  std::vector<int> ports_;
+};
+
+}  // namespace epp::testing
