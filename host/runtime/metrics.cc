@@ -101,6 +101,18 @@ Metrics::Metrics()
                          .Help("Config snapshots alive: the current one and those in-flight "
                                "requests still hold")
                          .Register(common::metricsRegistry())),
+      degraded_(BuildGauge()
+                    .Name("eppd_degraded_round_robin")
+                    .Help("1 while every candidate's metrics are stale and eppd routes "
+                          "round-robin over healthy endpoints")
+                    .Register(common::metricsRegistry())
+                    .Add({})),
+      degradedRequests_(BuildCounter()
+                            .Name("eppd_degraded_requests_total")
+                            .Help("Requests routed round-robin because every candidate's "
+                                  "metrics were stale")
+                            .Register(common::metricsRegistry())
+                            .Add({})),
       poolReady_(BuildGauge()
                      .Name("inference_pool_ready_pods")
                      .Help("Endpoints eligible for routing")
@@ -200,6 +212,10 @@ void Metrics::configReload(const std::string& result, double seconds) {
 void Metrics::liveSnapshots(size_t count) {
   liveSnapshots_.Add({}).Set(static_cast<double>(count));
 }
+
+void Metrics::degradedRouting(bool on) { degraded_.Set(on ? 1 : 0); }
+
+void Metrics::degradedRequest() { degradedRequests_.Increment(); }
 
 void Metrics::streamEnded(const char* result, int httpStatus) {
   streams_.Add({{"result", result}, {"code", std::to_string(httpStatus)}}).Increment();

@@ -42,6 +42,10 @@ class Metrics {
   // One ext_proc stream ended: result (routed, immediate-response, cancelled, …) and the
   // HTTP status of an ImmediateResponse ("0" otherwise).
   void streamEnded(const char* result, int httpStatus);
+  // Every candidate's metrics were stale: routed round-robin (`on` says whether that mode
+  // is in force now; it is also a gauge).
+  void degradedRouting(bool on);
+  void degradedRequest();
   void poolState(const std::string& pool, size_t ready, double avgKv, double avgQueue,
                  double avgRunning);
 
@@ -63,6 +67,8 @@ class Metrics {
   prometheus::Family<prometheus::Counter>& configReloads_;
   prometheus::Family<prometheus::Histogram>& configReloadDuration_;
   prometheus::Family<prometheus::Gauge>& liveSnapshots_;
+  prometheus::Gauge& degraded_;
+  prometheus::Counter& degradedRequests_;
   prometheus::Family<prometheus::Gauge>& poolReady_;
   prometheus::Family<prometheus::Gauge>& poolKv_;
   prometheus::Family<prometheus::Gauge>& poolQueue_;

@@ -68,6 +68,13 @@ std::vector<const epp_endpoint_view*> eligible(const epp_endpoint_list& eps,
   return out;
 }
 
+bool allStale(const std::vector<const epp_endpoint_view*>& candidates) {
+  for (const auto* v : candidates) {
+    if ((v->flags & EPP_ENDPOINT_FLAG_STALE) == 0) return false;
+  }
+  return !candidates.empty();
+}
+
 // The response path of one routed request: response hooks, usage, in-flight counts.
 class Observer final : public extproc::ResponseObserver {
  public:
@@ -285,6 +292,34 @@ RoutingDecision Pipeline::decide(const std::shared_ptr<extproc::RequestInput>& i
   fields.body = in.body;
   fields.headers = in.headers;
   auto request = std::make_unique<RequestContext>(std::move(fields), eps, seeds_(), input);
+
+  // Scores computed from stale metrics would be guesses: when every candidate's metrics
+  // are stale, spread requests evenly until fresh metrics arrive, and say so once.
+  if (allStale(candidates)) {
+    if (!degraded_.exchange(true)) {
+      common::logger()->warn(
+          "every candidate endpoint's metrics are stale: routing round-robin over {} healthy "
+          "endpoints until fresh metrics arrive",
+          candidates.size());
+      metrics.degradedRouting(true);
+    }
+    metrics.degradedRequest();
+    const epp_endpoint_view* pick =
+        candidates[roundRobin_.fetch_add(1, std::memory_order_relaxed) % candidates.size()];
+    RoutingDecision d;
+    d.destination = std::string(pick->host_port.ptr, pick->host_port.len);
+    d.setHeaders = request->upstreamHeaders();
+    record.primaryProfile = "degraded-round-robin";
+    record.picks = {d.destination};
+    d.observer =
+        std::make_unique<Observer>(snap, std::move(request), pick, eps->findById(pick->id));
+    decisions_.add(std::move(record));
+    return d;
+  }
+  if (degraded_.load(std::memory_order_relaxed) && degraded_.exchange(false)) {
+    common::logger()->warn("endpoint metrics are fresh again: scheduling resumes");
+    metrics.degradedRouting(false);
+  }
 
   epp_endpoint_list list{candidates.data(), candidates.size()};
   for (const auto* p : snap->scheduler.prepareRequest) {

@@ -9,6 +9,7 @@
 // and endpoint snapshot it started with until its response completes.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <memory>
 
@@ -41,6 +42,9 @@ class Pipeline final : public extproc::RequestPipeline {
   datalayer::EndpointStore& endpoints_;
   DecisionLog& decisions_;
   SeedSource seeds_;
+  // Round-robin while every candidate's metrics are stale (DESIGN rule 8).
+  std::atomic<uint64_t> roundRobin_{0};
+  std::atomic<bool> degraded_{false};
   // What saturation detectors see: in-flight counts at most 5 ms old.
   flowcontrol::LivePool livePool_{5'000'000};
 };

@@ -522,3 +522,48 @@ TEST_F(PipelineTest, DetectorSeesLiveInflightCounts) {
 
 }  // namespace
 }  // namespace epp::runtime
+
+namespace epp::runtime {
+namespace {
+
+void markStale(datalayer::EndpointStore& store, const std::string& hostPort, bool stale) {
+  store.update([&](std::vector<datalayer::EndpointState>& states) {
+    for (auto& s : states) {
+      if (hostPort.empty() || s.hostPort() == hostPort) s.stale = stale;
+    }
+    return true;
+  });
+}
+
+TEST_F(PipelineTest, EveryCandidateStaleMeansRoundRobinUntilOneIsFresh) {
+  load(kDefault);
+  setState("10.0.0.1:8000", 10, 0.9);  // the worst by its last (stale) metrics
+  setState("10.0.0.2:8000", 0, 0.1);
+  setState("10.0.0.3:8000", 5, 0.5);
+  markStale(store_, "", true);
+  const double before = std::max(0.0, metricValue("eppd_degraded_requests_total", {}));
+  std::map<std::string, int> picks;
+  std::vector<std::string> order;
+  for (int i = 0; i < 6; ++i) {
+    RoutingDecision d = decide(completion("hello"));
+    ASSERT_EQ(d.httpStatus, 0) << d.errorMessage;
+    ASSERT_NE(d.observer, nullptr);
+    ++picks[d.destination];
+    order.push_back(d.destination);
+  }
+  EXPECT_EQ(picks, (std::map<std::string, int>{
+                       {"10.0.0.1:8000", 2}, {"10.0.0.2:8000", 2}, {"10.0.0.3:8000", 2}}));
+  EXPECT_EQ(order[0], order[3]);  // a strict rotation
+  EXPECT_EQ(log_.last(1).front().primaryProfile, "degraded-round-robin");
+  EXPECT_DOUBLE_EQ(metricValue("eppd_degraded_round_robin", {}), 1);
+  EXPECT_DOUBLE_EQ(metricValue("eppd_degraded_requests_total", {}) - before, 6);
+
+  // One endpoint with fresh metrics: scheduling resumes, on the best fresh state.
+  markStale(store_, "10.0.0.2:8000", false);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(decide(completion("hello")).destination, "10.0.0.2:8000");
+  EXPECT_DOUBLE_EQ(metricValue("eppd_degraded_round_robin", {}), 0);
+  EXPECT_DOUBLE_EQ(metricValue("eppd_degraded_requests_total", {}) - before, 6);
+}
+
+}  // namespace
+}  // namespace epp::runtime
