@@ -26,16 +26,19 @@ std::string readFile(const std::filesystem::path& p) {
 }  // namespace
 
 SimProcess::SimProcess(const std::filesystem::path& dir, int count,
-                       std::vector<std::string> extraArgs)
+                       std::vector<std::string> extraArgs, int port)
     : dir_(dir) {
-  const std::string ready = (dir / "sim-ready.json").string();
-  std::vector<std::string> args = {EPPD_SIM_PATH,  "--count", std::to_string(count), "--port", "0",
-                                   "--time-scale", "10",      "--ready-file",        ready};
+  static int started = 0;  // several simulators may share a directory
+  name_ = "sim-" + std::to_string(++started);
+  const std::string ready = (dir / (name_ + "-ready.json")).string();
+  std::vector<std::string> args = {
+      EPPD_SIM_PATH,  "--count", std::to_string(count), "--port", std::to_string(port),
+      "--time-scale", "10",      "--ready-file",        ready};
   args.insert(args.end(), extraArgs.begin(), extraArgs.end());
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
-  const std::string log = (dir / "sim.log").string();
+  const std::string log = (dir / (name_ + ".log")).string();
   pid_ = ::fork();
   if (pid_ == 0) {
     std::freopen(log.c_str(), "w", stdout);
@@ -61,7 +64,15 @@ SimProcess::~SimProcess() {
   }
 }
 
-std::string SimProcess::log() const { return readFile(dir_ / "sim.log"); }
+void SimProcess::kill() {
+  if (pid_ > 0) {
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+    pid_ = -1;
+  }
+}
+
+std::string SimProcess::log() const { return readFile(dir_ / (name_ + ".log")); }
 
 double SimProcess::metric(int port, const std::string& name) {
   std::istringstream lines(httpRequest(port, "GET", "/metrics").body);

@@ -14,10 +14,13 @@ namespace epp::testing {
 
 class SimProcess {
  public:
-  // Starts EPPD_SIM_PATH --count `count` --port 0 --time-scale 10 `extraArgs`, logging to
-  // `dir`/sim.log. ports() is empty when it did not come up within 10 s.
-  SimProcess(const std::filesystem::path& dir, int count, std::vector<std::string> extraArgs = {});
-  ~SimProcess();
+  // Starts EPPD_SIM_PATH --count `count` --port `port` --time-scale 10 `extraArgs`, logging
+  // to `dir`/sim-<port>.log. ports() is empty when it did not come up within 10 s.
+  SimProcess(const std::filesystem::path& dir, int count, std::vector<std::string> extraArgs = {},
+             int port = 0);
+  ~SimProcess();  // SIGTERM, then waits
+  // SIGKILL, as a crash would; ports() stays as it was.
+  void kill();
   SimProcess(const SimProcess&) = delete;
   SimProcess& operator=(const SimProcess&) = delete;
 
@@ -28,6 +31,7 @@ class SimProcess {
 
  private:
   std::filesystem::path dir_;
+  std::string name_;
   pid_t pid_ = -1;
   std::vector<int> ports_;
 };

@@ -1,0 +1,133 @@
+// eppd in front of real eppd-sim processes: what scraping does when a model server dies and
+// comes back. Requests are played by EnvoyClient; the simulators are separate processes so
+// one can be killed (SIGKILL, as a crash) and restarted on its port.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+
+#include "tests/integration/envoy_client.h"
+#include "tests/integration/eppd_process.h"
+#include "tests/integration/sim_process.h"
+
+namespace epp::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+constexpr char kConfig[] = R"(apiVersion: inference.networking.x-k8s.io/v1alpha1
+kind: EndpointPickerConfig
+plugins:
+- type: queue-scorer
+- type: kv-cache-utilization-scorer
+- type: max-score-picker
+schedulingProfiles:
+- name: default
+  plugins:
+  - {pluginRef: queue-scorer, weight: 1}
+  - {pluginRef: kv-cache-utilization-scorer, weight: 1}
+  - {pluginRef: max-score-picker}
+scraping: {interval: 20ms, timeout: 200ms, failureThreshold: 3}
+)";
+
+template <class F>
+bool waitUntil(F&& done, std::chrono::milliseconds timeout) {
+  auto deadline = Clock::now() + timeout;
+  while (Clock::now() < deadline) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return done();
+}
+
+class EppdFleetTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string pattern = (fs::temp_directory_path() / "eppd-fleet-XXXXXX").string();
+    dir_ = ::mkdtemp(pattern.data());
+  }
+  void TearDown() override {
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+  // hostPort -> health ("healthy", …) and whether metrics were read.
+  std::map<std::string, json> endpoints() const {
+    json all = json::parse(httpRequest(eppd_->adminPort(), "GET", "/endpoints").body);
+    std::map<std::string, json> out;
+    for (const auto& e : all["endpoints"]) out[e["endpoint"].get<std::string>()] = e;
+    return out;
+  }
+  std::map<std::string, int> route(EnvoyClient& client, int n) {
+    std::map<std::string, int> picks;
+    for (int i = 0; i < n; ++i) {
+      RequestSpec spec;
+      spec.body = json{{"model", "sim-model"},
+                       {"messages", {{{"role", "user"}, {"content", "q" + std::to_string(i)}}}}}
+                      .dump();
+      RequestResult r = client.process(spec);
+      ++picks[r.routed ? r.destination : "status " + std::to_string(r.immediateStatus)];
+    }
+    return picks;
+  }
+  fs::path dir_;
+  std::unique_ptr<EppdProcess> eppd_;
+};
+
+TEST_F(EppdFleetTest, AKilledServerLeavesDecisionsAndARestartedOneComesBack) {
+  auto a = std::make_unique<SimProcess>(dir_, 1);
+  SimProcess b(dir_, 1);
+  ASSERT_EQ(a->ports().size(), 1u) << a->log();
+  ASSERT_EQ(b.ports().size(), 1u) << b.log();
+  const int portA = a->ports()[0];
+  const std::string hostA = "127.0.0.1:" + std::to_string(portA);
+  const std::string hostB = "127.0.0.1:" + std::to_string(b.ports()[0]);
+  eppd_ = std::make_unique<EppdProcess>(
+      kConfig, std::vector<std::string>{"--endpoint", hostA, "--endpoint", hostB});
+  ASSERT_TRUE(eppd_->started()) << eppd_->error();
+  auto healthy = [&](const std::string& host) {
+    json e = endpoints()[host];
+    return e["health"] == "healthy" && !e["metrics"].is_null();
+  };
+  ASSERT_TRUE(waitUntil([&] { return healthy(hostA) && healthy(hostB); }, std::chrono::seconds(5)))
+      << httpRequest(eppd_->adminPort(), "GET", "/endpoints").body;
+  EnvoyClient client(eppd_->extprocTarget());
+  std::map<std::string, int> both = route(client, 30);
+  EXPECT_GT(both[hostA], 0);
+  EXPECT_GT(both[hostB], 0);
+
+  // A crash: within a few failed scrapes (3 × 20 ms, plus timeouts) A is out.
+  Clock::time_point killed = Clock::now();
+  a->kill();
+  ASSERT_TRUE(waitUntil([&] { return endpoints()[hostA]["health"] == "unhealthy"; },
+                        std::chrono::seconds(3)))
+      << endpoints()[hostA].dump(2);
+  double outAfterMs = std::chrono::duration<double, std::milli>(Clock::now() - killed).count();
+  EXPECT_LT(outAfterMs, 2000);  // the staleness window (scraping.stalenessThreshold 2s)
+  std::map<std::string, int> onlyB = route(client, 20);
+  EXPECT_EQ(onlyB, (std::map<std::string, int>{{hostB, 20}}));
+  EXPECT_GE(eppd_->metric(R"(eppd_endpoint_scrape_failures_total{endpoint=")" + hostA +
+                          R"(",pool="default",reason="connect"})"),
+            3);
+
+  // Restarted on the same port: back in the candidates once scraped again.
+  a = std::make_unique<SimProcess>(dir_, 1, std::vector<std::string>{}, portA);
+  ASSERT_EQ(a->ports(), std::vector<int>{portA}) << a->log();
+  ASSERT_TRUE(waitUntil([&] { return healthy(hostA); }, std::chrono::seconds(3)))
+      << endpoints()[hostA].dump(2);
+  std::map<std::string, int> again = route(client, 30);
+  EXPECT_GT(again[hostA], 0);
+  EXPECT_GT(again[hostB], 0);
+  std::cout << "[ fleet   ] killed server out of decisions after " << outAfterMs << " ms\n";
+}
+
+}  // namespace
+}  // namespace epp::testing
