@@ -102,6 +102,7 @@ int ReplaySubcommand::run(std::ostream& out, std::ostream& err) {
     out << "workload: " << workload << "\n"
         << fmt::format("servers: {} simulated, seed {}\n\n", options.servers, options.seed)
         << bench::formatTable(summaries);
+    out << std::endl;
   }
   if (!c.plotDir.empty()) {
     auto plot = bench::writeTtftCdfPlot(c.plotDir, runs);
