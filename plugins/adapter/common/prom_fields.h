@@ -1,0 +1,112 @@
+#pragma once
+
+// Helpers the built-in backend adapters share to turn a parsed Prometheus page into
+// endpoint fields with one set of error messages. Header-only: each adapter is its own .so.
+
+#include <charconv>
+#include <cmath>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "epp/cpp/plugin.h"
+#include "epp/cpp/prometheus_text.h"
+
+namespace epp::plugins::adapter {
+
+namespace prom = cpp::prom;
+
+// Checks the content type and parses the body; both failures become cpp::Error.
+inline prom::Exposition parsePage(std::string_view body, std::string_view contentType) {
+  if (std::string why = prom::checkContentType(contentType); !why.empty()) throw cpp::Error(why);
+  try {
+    return prom::parse(body);
+  } catch (const prom::ParseError& e) {
+    throw cpp::Error(e.what());
+  }
+}
+
+inline std::string where(const prom::Sample& s) {
+  return s.name + " (line " + std::to_string(s.line) + ")";
+}
+
+// A label value that must be a whole number ("16"); anything else counts as absent.
+inline std::optional<int64_t> intLabel(const prom::Sample& s, std::string_view label) {
+  std::string_view text = s.label(label);
+  int64_t v = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (text.empty() || ec != std::errc() || ptr != text.data() + text.size()) return std::nullopt;
+  return v;
+}
+
+// A count (queue, batch, blocks) must be a finite, non-negative number.
+inline int64_t count(const prom::Sample& s) {
+  if (!std::isfinite(s.value) || s.value < 0) {
+    throw cpp::Error(where(s) + ": " + std::to_string(s.value) + " is not a count");
+  }
+  return std::llround(s.value);
+}
+
+// A KV-cache usage fraction must lie in [0, 1].
+inline double fraction(const prom::Sample& s) {
+  if (!(s.value >= 0 && s.value <= 1)) {
+    throw cpp::Error(where(s) + ": KV-cache usage " + std::to_string(s.value) +
+                     " is outside [0, 1]");
+  }
+  return s.value;
+}
+
+using SampleFilter = std::function<bool(const prom::Sample&)>;
+
+// Sum of the counts of `name`'s series that pass `keep` (all when empty); nullopt when the
+// name is empty (field disabled) or no series matches. One server may expose several
+// ranks or models: their queues and batches add up.
+inline std::optional<int64_t> sumOf(const prom::Exposition& page, const std::string& name,
+                                    const SampleFilter& keep = {}) {
+  if (name.empty()) return std::nullopt;
+  std::optional<int64_t> total;
+  for (const auto* s : page.samples(name)) {
+    if (keep && !keep(*s)) continue;
+    total = total.value_or(0) + count(*s);
+  }
+  return total;
+}
+
+// Mean KV-cache usage over `name`'s series that pass `keep`; ranks share the load.
+inline std::optional<double> meanUsageOf(const prom::Exposition& page, const std::string& name,
+                                         const SampleFilter& keep = {}) {
+  if (name.empty()) return std::nullopt;
+  double sum = 0;
+  int n = 0;
+  for (const auto* s : page.samples(name)) {
+    if (keep && !keep(*s)) continue;
+    sum += fraction(*s);
+    ++n;
+  }
+  if (n == 0) return std::nullopt;
+  return sum / n;
+}
+
+// Validates the three paths of a BackendInfo: empty means "not supported".
+inline void checkPaths(const cpp::Params& p, const cpp::BackendInfo& info) {
+  for (auto [key, v] :
+       {std::pair<const char*, const std::string*>{"metricsPath", &info.metricsPath},
+        {"healthPath", &info.healthPath},
+        {"modelsPath", &info.modelsPath}}) {
+    if (!v->empty() && v->front() != '/') {
+      throw cpp::Error(p.location(key) + ": " + key + " must start with '/', got '" + *v + "'");
+    }
+  }
+}
+
+// Copies `label` of the first series of `name` (if any) into the endpoint's engine labels.
+inline void copyLabel(const prom::Exposition& page, const std::string& name, std::string_view label,
+                      cpp::MetricsOut& out) {
+  if (name.empty()) return;
+  if (const prom::Sample* s = page.first(name)) {
+    if (auto v = s->findLabel(label)) out.setLabel(label, *v);
+  }
+}
+
+}  // namespace epp::plugins::adapter
