@@ -129,5 +129,58 @@ TEST_F(EppdFleetTest, AKilledServerLeavesDecisionsAndARestartedOneComesBack) {
   std::cout << "[ fleet   ] killed server out of decisions after " << outAfterMs << " ms\n";
 }
 
+// One simulator per engine dialect, scraped through that engine's adapter: eppd sees its
+// state, its health, and routes to it. `numBlocks` is checked where the dialect reports the
+// cache geometry.
+struct Dialect {
+  const char* simDialect;
+  const char* engine;
+  bool reportsBlocks;
+};
+
+class EppdDialectTest : public EppdFleetTest, public ::testing::WithParamInterface<Dialect> {};
+
+TEST_P(EppdDialectTest, ASimulatorInEachDialectIsScrapedAndRoutedTo) {
+  const Dialect& d = GetParam();
+  SimProcess sim(dir_, 1, {"--dialect", d.simDialect, "--num-gpu-blocks", "4321"});
+  ASSERT_EQ(sim.ports().size(), 1u) << sim.log();
+  const std::string host = "127.0.0.1:" + std::to_string(sim.ports()[0]);
+  std::string config = kConfig;
+  config += "endpoints:\n- {address: 127.0.0.1, port: " + std::to_string(sim.ports()[0]) +
+            ", engine: " + d.engine + "}\n";
+  eppd_ = std::make_unique<EppdProcess>(config);
+  ASSERT_TRUE(eppd_->started()) << eppd_->error();
+  ASSERT_TRUE(waitUntil(
+      [&] {
+        json e = endpoints()[host];
+        return e["health"] == "healthy" && !e["metrics"].is_null();
+      },
+      std::chrono::seconds(5)))
+      << endpoints()[host].dump(2);
+  json e = endpoints()[host];
+  EXPECT_EQ(e["engine"], d.engine);
+  EXPECT_TRUE(e["scrape"]["lastError"].is_null()) << e.dump(2);
+  EXPECT_EQ(e["metrics"]["waiting"], 0);
+  if (d.reportsBlocks) {
+    EXPECT_EQ(e["metrics"]["cacheNumBlocks"], 4321) << e.dump(2);
+  }
+  EnvoyClient client(eppd_->extprocTarget());
+  EXPECT_EQ(route(client, 3), (std::map<std::string, int>{{host, 3}}));
+}
+
+INSTANTIATE_TEST_SUITE_P(Engines, EppdDialectTest,
+                         ::testing::Values(Dialect{"vllm", "vllm", true},
+                                           Dialect{"sglang", "sglang", false},
+                                           Dialect{"sglang-legacy", "sglang", true},
+                                           Dialect{"trtllm-serve", "trtllm-serve", true},
+                                           Dialect{"triton", "triton-tensorrt-llm", true},
+                                           Dialect{"llamacpp", "llamacpp", false},
+                                           Dialect{"tgi", "tgi", false}),
+                         [](const ::testing::TestParamInfo<Dialect>& param) {
+                           std::string name = param.param.simDialect;
+                           for (char& c : name) c = c == '-' ? '_' : c;
+                           return name;
+                         });
+
 }  // namespace
 }  // namespace epp::testing

@@ -146,6 +146,11 @@ class SimServer::Impl : public SessionHost, public EventSink {
                                 renderTrtllmIterationStats(engine_.metrics(), unixSeconds())));
     }
     if (path == "/health") return reply(health());
+    // Triton answers readiness on the KServe v2 paths.
+    if (options_.dialect == Dialect::kTriton &&
+        (path == "/v2/health/ready" || path == "/v2/health/live")) {
+      return reply(health());
+    }
     if (path == "/sim/reset") {
       if (method != http::verb::post) return reply(methodNotAllowed());
       advance();
