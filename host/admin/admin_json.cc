@@ -174,6 +174,7 @@ json endpointsJson(const datalayer::EndpointSnapshot& eps, int64_t nowNs) {
         {"enabled", s.scrape},
         {"manual", s.manual},
         {"consecutiveFailures", s.consecutiveFailures},
+        {"detectedEngine", s.detectedEngine.empty() ? json(nullptr) : json(s.detectedEngine)},
         {"lastError", s.scrapeError.empty() ? json(nullptr) : json(s.scrapeError)},
         {"lastErrorAgeMs",
          s.scrapeErrorNs == 0 ? json(nullptr) : json((nowNs - s.scrapeErrorNs) / 1'000'000)},

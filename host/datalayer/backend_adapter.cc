@@ -56,4 +56,15 @@ epp_health BackendAdapter::health(int httpStatus, std::string_view body) const {
   return h;
 }
 
+std::optional<bool> BackendAdapter::detect(std::string_view modelsBody) const {
+  const auto* table = instance_->type().backend_adapter;
+  if (table->detect == nullptr) return std::nullopt;
+  bool matches = false;
+  epp_status status = table->detect(
+      instance_->pluginPtr(),
+      {reinterpret_cast<const uint8_t*>(modelsBody.data()), modelsBody.size()}, &matches);
+  if (status != EPP_OK) return std::nullopt;
+  return matches;
+}
+
 }  // namespace epp::datalayer

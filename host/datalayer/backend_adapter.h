@@ -7,6 +7,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -43,6 +44,9 @@ class BackendAdapter {
   // The adapter's error message on malformed input (or a plugin failure).
   common::Result<ParsedMetrics> parse(std::string_view body, std::string_view contentType) const;
   epp_health health(int httpStatus, std::string_view body) const;
+  // Whether a /v1/models body shows this engine; nullopt when the adapter cannot tell
+  // (it has no detect hook, or the hook failed).
+  std::optional<bool> detect(std::string_view modelsBody) const;
 
  private:
   explicit BackendAdapter(std::shared_ptr<loader::PluginInstance> instance)

@@ -53,7 +53,8 @@ struct EndpointState {
   // Engine-specific labels the backend adapter reported (model_name, …).
   std::map<std::string, std::string> engineLabels;
   int consecutiveFailures = 0;
-  std::string scrapeError;  // the last failure; empty after a success
+  std::string detectedEngine;  // engine `auto`: the adapter /v1/models matched
+  std::string scrapeError;     // the last failure; empty after a success
   int64_t scrapeErrorNs = 0;
   int64_t lastScrapeNs = 0;  // end of the last attempt, successful or not
 

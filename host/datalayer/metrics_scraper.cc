@@ -45,6 +45,7 @@ struct Target {
   bool failing = false;  // for logging transitions only
   int64_t lastHealthNs = 0;
   bool healthProbed = false;
+  std::string detectedEngine;  // engine `auto`, once /v1/models was recognised
 };
 
 struct Fetched {
@@ -105,6 +106,15 @@ struct MetricsScraper::Impl {
       }
       if (t->busy) continue;
       std::string engine = current->engineOf(s.labels, s.engine);
+      if (engine == kAutoEngine) {
+        if (t->detectedEngine.empty()) {
+          t->busy = true;
+          ++inFlight;
+          asio::co_spawn(io, detect(t, current), asio::detached);
+          continue;
+        }
+        engine = t->detectedEngine;
+      }
       auto adapter = current->adapters.find(engine);
       if (adapter == current->adapters.end()) {
         ScrapeOutcome out =
@@ -261,6 +271,7 @@ struct MetricsScraper::Impl {
     } else {
       out.ok = true;
       out.metrics = std::move(*parsed);
+      out.detectedEngine = t->detectedEngine;
     }
     const std::string& health = adapter->healthPath();
     bool healthDue = !health.empty() && st.healthIntervalNs > 0 &&
@@ -282,6 +293,44 @@ struct MetricsScraper::Impl {
     --inFlight;
     t->busy = false;
     finish(*t, std::move(out), seconds);
+    if (inFlight == 0) publish();
+  }
+
+  // Engine `auto`: asks /v1/models and takes the first adapter whose detect hook
+  // recognises the answer; the next tick then collects with it. Until one does, each
+  // attempt is a failed collection ("detect") and the next tick asks again.
+  asio::awaitable<void> detect(std::shared_ptr<Target> t, ScrapeSetupPtr setupPtr) {
+    const ScrapeSettings& st = setupPtr->settings;
+    int64_t started = common::monotonicNowNs();
+    t->deadline = Clock::now() + std::chrono::nanoseconds(st.timeoutNs);
+    ScrapeOutcome out = failure(*t, "detect", "");
+    const std::string path = "/v1/models";
+    Fetched f = co_await fetch(t, path, kMaxHealthBody);
+    if (f.ec) {
+      out.error = describe(f, path, st.timeoutNs, kMaxHealthBody, out.reason);
+    } else if (f.status != 200) {
+      out.reason = "http-status";
+      out.error = fmt::format("engine auto: {}: HTTP {}", path, f.status);
+    } else {
+      for (const auto& [name, adapter] : setupPtr->adapters) {
+        if (adapter->detect(f.body).value_or(false)) {
+          t->detectedEngine = name;
+          break;
+        }
+      }
+      if (t->detectedEngine.empty()) {
+        out.error = fmt::format("engine auto: no backend adapter recognises the {} answer", path);
+      } else {
+        common::logger()->info("scrape {}: engine auto: detected {}", t->hostPort,
+                               t->detectedEngine);
+      }
+    }
+    if (t->stream) t->stream->expires_never();
+    --inFlight;
+    t->busy = false;
+    if (!t->detectedEngine.empty()) co_return;  // collected at the next tick
+    out.atNs = common::monotonicNowNs();
+    finish(*t, std::move(out), static_cast<double>(out.atNs - started) / 1e9);
     if (inFlight == 0) publish();
   }
 

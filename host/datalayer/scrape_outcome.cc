@@ -25,6 +25,7 @@ void applySuccess(EndpointState& s, const ScrapeOutcome& o, const ScrapeSettings
   if (m.present & EPP_METRICS_HAS_CACHE_BLOCK_SIZE) s.cacheBlockSize = m.cache_block_size;
   if (m.present & EPP_METRICS_HAS_CACHE_NUM_BLOCKS) s.cacheNumBlocks = m.cache_num_blocks;
   s.engineLabels = o.metrics.labels;
+  if (!o.detectedEngine.empty()) s.detectedEngine = o.detectedEngine;
   s.metricsUpdatedNs = o.atNs;
   if (o.probedHealth) {
     s.health = *o.probedHealth;

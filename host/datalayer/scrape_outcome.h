@@ -27,6 +27,7 @@ struct ScrapeOutcome {
   std::string error;
   ParsedMetrics metrics;
   std::optional<epp_health> probedHealth;  // set when /health was asked this time
+  std::string detectedEngine;              // engine `auto`: what /v1/models showed
   int64_t atNs = 0;
 };
 

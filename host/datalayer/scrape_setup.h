@@ -17,6 +17,10 @@
 
 namespace epp::datalayer {
 
+// An endpoint whose engine is `auto` is scraped by the adapter whose detect hook
+// recognises its /v1/models answer (vLLM and SGLang name themselves in `owned_by`).
+inline constexpr std::string_view kAutoEngine = "auto";
+
 struct ScrapeSettings {
   bool enabled = true;
   int64_t intervalNs = 50'000'000;

@@ -129,6 +129,42 @@ TEST_F(EppdFleetTest, AKilledServerLeavesDecisionsAndARestartedOneComesBack) {
   std::cout << "[ fleet   ] killed server out of decisions after " << outAfterMs << " ms\n";
 }
 
+// engine: auto: the adapter is chosen by what /v1/models says (`owned_by`); an engine no
+// adapter recognises is a failed collection that says so.
+TEST_F(EppdFleetTest, EngineAutoIsDetectedFromModelsOwnedBy) {
+  SimProcess vllm(dir_, 1, {"--dialect", "vllm"});
+  SimProcess sglang(dir_, 1, {"--dialect", "sglang-legacy", "--num-gpu-blocks", "2222"});
+  SimProcess tgi(dir_, 1, {"--dialect", "tgi"});
+  ASSERT_EQ(vllm.ports().size() + sglang.ports().size() + tgi.ports().size(), 3u);
+  std::string config = kConfig;
+  config += "endpoints:\n";
+  for (const SimProcess* sim : {&vllm, &sglang, &tgi}) {
+    config +=
+        "- {address: 127.0.0.1, port: " + std::to_string(sim->ports()[0]) + ", engine: auto}\n";
+  }
+  eppd_ = std::make_unique<EppdProcess>(config);
+  ASSERT_TRUE(eppd_->started()) << eppd_->error();
+  auto host = [](const SimProcess& sim) { return "127.0.0.1:" + std::to_string(sim.ports()[0]); };
+  ASSERT_TRUE(waitUntil(
+      [&] {
+        auto eps = endpoints();
+        return !eps[host(vllm)]["metrics"].is_null() && !eps[host(sglang)]["metrics"].is_null() &&
+               !eps[host(tgi)]["scrape"]["lastError"].is_null();
+      },
+      std::chrono::seconds(5)))
+      << httpRequest(eppd_->adminPort(), "GET", "/endpoints").body;
+  auto eps = endpoints();
+  EXPECT_EQ(eps[host(vllm)]["scrape"]["detectedEngine"], "vllm");
+  EXPECT_EQ(eps[host(sglang)]["scrape"]["detectedEngine"], "sglang");
+  EXPECT_EQ(eps[host(sglang)]["metrics"]["cacheNumBlocks"], 2222);
+  EXPECT_TRUE(eps[host(tgi)]["scrape"]["detectedEngine"].is_null());
+  EXPECT_THAT(eps[host(tgi)]["scrape"]["lastError"].get<std::string>(),
+              ::testing::HasSubstr("no backend adapter recognises"));
+  EXPECT_GE(eppd_->metric(R"(eppd_endpoint_scrape_failures_total{endpoint=")" + host(tgi) +
+                          R"(",pool="default",reason="detect"})"),
+            1);
+}
+
 // One simulator per engine dialect, scraped through that engine's adapter: eppd sees its
 // state, its health, and routes to it. `numBlocks` is checked where the dialect reports the
 // cache geometry.

@@ -365,6 +365,23 @@ std::string_view metricsPath(Dialect dialect) {
   return dialect == Dialect::kTrtllmServe ? "/prometheus/metrics" : "/metrics";
 }
 
+std::string_view ownedBy(Dialect dialect) {
+  switch (dialect) {
+    case Dialect::kSglang:
+    case Dialect::kSglangLegacy:
+      return "sglang";
+    case Dialect::kLlamaCpp:
+      return "llamacpp";
+    case Dialect::kTgi:
+      return "tgi";
+    case Dialect::kTrtllmServe:
+    case Dialect::kTriton:
+      return "tensorrt_llm";
+    default:
+      return "vllm";
+  }
+}
+
 std::string renderMetrics(Dialect dialect, const EngineMetrics& m, const MetricsContext& ctx) {
   switch (dialect) {
     case Dialect::kVllm:

@@ -59,6 +59,9 @@ struct MetricsContext {
 std::string renderMetrics(Dialect dialect, const EngineMetrics& m, const MetricsContext& ctx);
 // Where the dialect's Prometheus text is served.
 std::string_view metricsPath(Dialect dialect);
+// The `owned_by` of the engine's /v1/models entries (how eppd's `engine: auto` tells
+// engines apart).
+std::string_view ownedBy(Dialect dialect);
 // trtllm-serve's plain /metrics: a JSON array with one iteration-stats object.
 std::string renderTrtllmIterationStats(const EngineMetrics& m, double wallSeconds);
 

@@ -256,11 +256,12 @@ class SimServer::Impl : public SessionHost, public EventSink {
   HttpResponse models() const {
     using json = nlohmann::ordered_json;
     const auto created = static_cast<int64_t>(startedUnix_);
+    const std::string owner(ownedBy(options_.dialect));
     json data = json::array();
     data.push_back({{"id", options_.model},
                     {"object", "model"},
                     {"created", created},
-                    {"owned_by", "vllm"},
+                    {"owned_by", owner},
                     {"root", options_.model},
                     {"parent", nullptr},
                     {"max_model_len", options_.engine.maxModelLen}});
@@ -268,7 +269,7 @@ class SimServer::Impl : public SessionHost, public EventSink {
       data.push_back({{"id", lora},
                       {"object", "model"},
                       {"created", created},
-                      {"owned_by", "vllm"},
+                      {"owned_by", owner},
                       {"root", "/adapters/" + lora},
                       {"parent", options_.model},
                       {"max_model_len", nullptr}});
