@@ -168,12 +168,18 @@ void EndpointSources::publish(Slot& slot, std::vector<config::EndpointSpec> list
     common::logger()->warn("endpoint source {}: {} is already reported by another source; skipped",
                            slot.spec.key(), s);
   }
+  slot.lastError.clear();
   common::logger()->info("endpoint source {}: {} endpoints", slot.spec.key(), slot.owned.size());
   if (onChange_) onChange_();
 }
 
 void EndpointSources::failed(Slot& slot, const std::string& error) {
   errorFamily().Add({{"source", slot.kindName}, {"name", sourceName(slot.spec)}}).Increment();
+  // A file fails once per bad edit, so each is logged; a name that stops resolving fails
+  // every interval, so only a new error is.
+  bool repeated = slot.dns && error == slot.lastError;
+  slot.lastError = error;
+  if (repeated) return;
   common::logger()->error("endpoint source {}: keeping the last good endpoints: {}",
                           slot.spec.key(), error);
 }

@@ -57,6 +57,7 @@ class EndpointSources {
     config::EndpointSourceSpec spec;
     std::string kindName;  // "file", "dns"
     std::set<std::string> owned;
+    std::string lastError;  // dns: a failure repeated every interval is logged once
     std::unique_ptr<FileEndpointSource> file;
     std::shared_ptr<DnsEndpointSource> dns;
   };

@@ -249,6 +249,30 @@ TEST(FileEndpointSourceTest, FollowsWritesRenamesAndKeepsTheLastGoodListOnErrors
   EXPECT_THAT(listing(store), ElementsAre("static default 10.9.9.9:7000"));
 }
 
+TEST(FileEndpointSourceTest, AReloadKeepsOtherSourcesEndpointsAndStaticOnesWin) {
+  TempDir dir;
+  fs::path list = dir.path() / "eps.yaml";
+  writeFile(list, "- {address: 10.0.0.1, port: 8000}\n- {address: 10.0.0.2, port: 8000}\n");
+  config::PickerConfig config = staticAndFile(list);
+  datalayer::EndpointStore store;
+  store.replace(staticEndpoints(config));
+  EndpointSources sources(store, {});
+  sources.apply(config.endpointSources);
+  ASSERT_EQ(store.current()->size(), 3u);
+
+  // The reload's static list now names 10.0.0.2: the static entry wins, the file's other
+  // endpoint stays.
+  auto reloaded = config::parseConfig(
+      std::string(kHeader) + "endpoints:\n- {address: 10.0.0.2, port: 8000, name: s}\n", "<text>");
+  ASSERT_TRUE(reloaded) << reloaded.error();
+  store.update([&](std::vector<datalayer::EndpointState>& states) {
+    states = mergeStaticEndpoints(*reloaded, states);
+    return true;
+  });
+  EXPECT_THAT(listing(store),
+              ElementsAre("static default 10.0.0.2:8000", "file default 10.0.0.1:8000"));
+}
+
 TEST(FileEndpointSourceTest, ErrorsAreCountedWithFileLineAndColumn) {
   TempDir dir;
   fs::path list = dir.path() / "eps.yaml";
@@ -352,6 +376,7 @@ TEST(DnsEndpointSourceTest, EveryAddressIsAnEndpointAndFailuresKeepTheLastSet) {
   ASSERT_TRUE(eventually([&] { return calls.load() >= before + 3; }));
   EXPECT_EQ(store.current()->version(), version);
   EXPECT_EQ(listing(store).size(), 2u);
+  EXPECT_GE(sourceErrors("backends.test:8123"), 2);  // every failed resolution counts
 
   // It resolves again, to one address: followed, and the one that stays kept its count.
   writeFile(hosts, "127.0.0.1 backends.test\n");
