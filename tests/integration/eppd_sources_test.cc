@@ -124,6 +124,31 @@ TEST(EppdSourcesTest, FileSourceIsFollowedWithoutAReloadAndRoutedTo) {
   EXPECT_EQ(eppd.stop(), 0);
 }
 
+TEST(EppdSourcesTest, AConfigReloadStartsAndStopsSources) {
+  TempDir dir;
+  fs::path list = dir.path() / "eps.yaml";
+  writeFile(list, "- {address: 10.3.0.1, port: 8000, scrape: false}\n");
+  const std::string base =
+      std::string(kProfile) + "endpoints:\n- {address: 10.1.0.1, port: 8000, scrape: false}\n";
+  EppdProcess eppd(base);
+  ASSERT_TRUE(eppd.started()) << eppd.error();
+  EXPECT_EQ(listed(eppd), std::vector<std::string>{"static 10.1.0.1:8000"});
+
+  writeFile(eppd.dir() / "config.yaml",
+            base + "endpointSources:\n- file: {path: " + list.string() + "}\n");
+  auto reload = httpRequest(eppd.adminPort(), "POST", "/reload");
+  ASSERT_EQ(reload.status, 200) << reload.body;
+  ASSERT_TRUE(awaitListed(eppd, {"file 10.3.0.1:8000", "static 10.1.0.1:8000"}))
+      << ::testing::PrintToString(listed(eppd));
+
+  writeFile(eppd.dir() / "config.yaml", base);
+  reload = httpRequest(eppd.adminPort(), "POST", "/reload");
+  ASSERT_EQ(reload.status, 200) << reload.body;
+  ASSERT_TRUE(awaitListed(eppd, {"static 10.1.0.1:8000"}))
+      << ::testing::PrintToString(listed(eppd));
+  EXPECT_EQ(eppd.stop(), 0);
+}
+
 TEST(EppdSourcesTest, DnsSourceOnLocalhost) {
   EppdProcess eppd(std::string(kProfile) +
                    "endpointSources:\n- dns: {name: localhost, port: 8123, interval: 200ms, "
