@@ -41,7 +41,7 @@ struct ConfigSnapshot {
   std::unordered_set<std::string> models;  // empty: any model
   // What the metrics scraper polls with while this snapshot is current.
   datalayer::ScrapeSetupPtr scrape;
-  flowcontrol::Objectives objectives;  // x-gateway-inference-objective -> priority
+  flowcontrol::Objectives objectives;      // x-gateway-inference-objective -> priority
   // The plugin behind `saturationDetector` (null when none is configured or injected).
   const loader::PluginInstance* saturationDetector = nullptr;
   // The flowControl feature gate. Until flow control ships, legacy admission runs either way.
