@@ -1,5 +1,5 @@
-// eppd's own sections: pluginDirs, pluginPins, endpoints, objectives, routing, server,
-// scraping.
+// eppd's own sections: pluginDirs, pluginPins, endpoints, endpointSources, objectives,
+// routing, server, scraping; and the endpoint list file of the `file` endpoint source.
 #include <arpa/inet.h>
 #include <fmt/format.h>
 
@@ -153,6 +153,98 @@ void parseEndpoints(Diagnostics& diag, const Field& field, PickerConfig& config)
   }
 }
 
+namespace {
+
+std::optional<EndpointSourceSpec> readFileSource(Diagnostics& diag, const Field& field) {
+  MapReader map(diag, field, {"path"});
+  if (!map.isMap()) return std::nullopt;
+  auto f = map.required("path");
+  if (!f) return std::nullopt;
+  auto path = readString(diag, *f);
+  if (!path) return std::nullopt;
+  EndpointSourceSpec spec;
+  spec.kind = EndpointSourceSpec::Kind::kFile;
+  spec.path = *path;
+  spec.where = f->where;
+  return spec;
+}
+
+std::optional<EndpointSourceSpec> readDnsSource(Diagnostics& diag, const Field& field) {
+  MapReader map(diag, field,
+                {"name", "port", "interval", "engine", "role", "pool", "labels", "scrape"});
+  if (!map.isMap()) return std::nullopt;
+  EndpointSourceSpec spec;
+  spec.kind = EndpointSourceSpec::Kind::kDns;
+  bool ok = true;
+  if (auto f = map.required("name")) {
+    auto host = readString(diag, *f);
+    ok = host.has_value();
+    if (host) spec.host = *host;
+    spec.where = f->where;
+  } else {
+    ok = false;
+  }
+  if (auto f = map.required("port")) {
+    auto port = readInt(diag, *f, 1, 65535);
+    ok = port.has_value() && ok;
+    if (port) spec.port = static_cast<uint32_t>(*port);
+  } else {
+    ok = false;
+  }
+  if (auto f = map.get("interval")) {
+    auto ns = readDurationNs(diag, *f);
+    if (ns && *ns < 100'000'000) {
+      diag.error(f->where, fmt::format("{}: must be at least 100ms", f->name()));
+      ok = false;
+    } else if (ns) {
+      spec.intervalNs = *ns;
+    } else {
+      ok = false;
+    }
+  }
+  // The endpoint attributes are read as an `endpoints:` entry would be, with a stand-in
+  // address, so their rules (role and engine labels) are the same.
+  YAML::Node attributes(YAML::NodeType::Map);
+  for (const MapEntry& entry : map.entries()) {
+    if (entry.key != "name" && entry.key != "port" && entry.key != "interval") {
+      attributes[entry.key] = entry.value.node;
+    }
+  }
+  attributes["address"] = "0.0.0.0";
+  attributes["port"] = 1;
+  Field standIn{attributes, field.where, field.path};
+  auto endpoint = readEndpoint(diag, standIn);
+  if (!endpoint || !ok) return std::nullopt;
+  spec.attributes = std::move(*endpoint);
+  return spec;
+}
+
+}  // namespace
+
+void parseEndpointSources(Diagnostics& diag, const Field& field, PickerConfig& config) {
+  std::unordered_map<std::string, int> byKey;  // key -> line
+  for (const Field& item : readList(diag, field, /*nullIsEmpty=*/true)) {
+    MapReader map(diag, item, {"file", "dns"});
+    if (!map.isMap()) continue;
+    if (map.entries().size() != 1) {
+      diag.error(item.where, fmt::format("{}: write exactly one of file or dns", item.name()));
+      continue;
+    }
+    const MapEntry& entry = map.entries().front();
+    auto spec =
+        entry.key == "file" ? readFileSource(diag, entry.value) : readDnsSource(diag, entry.value);
+    if (!spec) continue;
+    if (auto it = byKey.find(spec->key()); it != byKey.end()) {
+      diag.error(spec->where,
+                 fmt::format("{}: endpoint source {} is listed twice (first at line {})",
+                             item.name(), spec->key(), it->second));
+      continue;
+    }
+    byKey.emplace(spec->key(), spec->where.line);
+    config.endpointSources.push_back(std::move(*spec));
+  }
+}
+
 void parseObjectives(Diagnostics& diag, const Field& field, PickerConfig& config) {
   std::unordered_map<std::string, int> byName;  // name -> line
   for (const Field& item : readList(diag, field, /*nullIsEmpty=*/true)) {
@@ -285,3 +377,45 @@ void parseScraping(Diagnostics& diag, const Field& field, PickerConfig& config) 
 }
 
 }  // namespace epp::config::sections
+
+namespace epp::config {
+
+std::string EndpointSourceSpec::key() const {
+  return kind == Kind::kFile ? "file:" + path : fmt::format("dns:{}:{}", host, port);
+}
+
+bool EndpointSourceSpec::sameAs(const EndpointSourceSpec& o) const {
+  const EndpointSpec& a = attributes;
+  const EndpointSpec& b = o.attributes;
+  return kind == o.kind && path == o.path && host == o.host && port == o.port &&
+         intervalNs == o.intervalNs && a.engine == b.engine && a.role == b.role &&
+         a.pool == b.pool && a.labels == b.labels && a.scrape == b.scrape;
+}
+
+common::Result<std::vector<EndpointSpec>> parseEndpointList(const std::string& text,
+                                                            const std::string& file) {
+  if (text.size() > kMaxConfigBytes) {
+    return common::Error{
+        fmt::format("{}: endpoint list is larger than {} MiB", file, kMaxConfigBytes >> 20)};
+  }
+  // An empty file is more often one caught half-written than a wish for no endpoints.
+  if (text.find_first_not_of(" \t\r\n") == std::string::npos) {
+    return common::Error{
+        fmt::format("{}: the endpoint list file is empty (write [] for no endpoints)", file)};
+  }
+  auto document = loadDocument(text, file);
+  if (!document) return common::Error{document.error()};
+  Diagnostics diag(file);
+  Field root = Field::root(*document, file);
+  if (!root.isNull() && !root.node.IsSequence()) {
+    diag.error(root.where, fmt::format("{}: an endpoint list must be a list, not {}", file,
+                                       nodeKindName(root.node)));
+    return common::Error{diag.joined()};
+  }
+  PickerConfig holder;
+  sections::parseEndpoints(diag, root, holder);
+  if (!diag.empty()) return common::Error{diag.joined()};
+  return std::move(holder.endpoints);
+}
+
+}  // namespace epp::config

@@ -43,6 +43,7 @@ constexpr Section kSections[] = {
     {"pluginDirs", &sections::parsePluginDirs},
     {"pluginPins", &sections::parsePluginPins},
     {"endpoints", &sections::parseEndpoints},
+    {"endpointSources", &sections::parseEndpointSources},
     {"decisionTrees", &sections::parseDecisionTrees},
     {"objectives", &sections::parseObjectives},
     {"routing", &sections::parseRouting},
@@ -149,6 +150,11 @@ Result<PickerConfig> loadConfigFile(const std::string& path) {
   fs::path base = fs::absolute(fs::path(path), ec).parent_path();
   for (std::string& dir : config->pluginDirs) {
     if (fs::path(dir).is_relative()) dir = (base / dir).lexically_normal().string();
+  }
+  for (EndpointSourceSpec& source : config->endpointSources) {
+    if (source.kind == EndpointSourceSpec::Kind::kFile && fs::path(source.path).is_relative()) {
+      source.path = (base / source.path).lexically_normal().string();
+    }
   }
   return config;
 }

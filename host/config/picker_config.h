@@ -136,6 +136,28 @@ struct EndpointSpec {
   Location where;
 };
 
+// One entry of `endpointSources:`: where endpoints come from besides `endpoints:`.
+//   file: a YAML or JSON list of endpoints (the fields of `endpoints:` entries), watched
+//         and re-read on change.
+//   dns:  the A/AAAA records of `name`, each an endpoint on `port`, re-resolved every
+//         `interval`; the endpoint attributes (engine, role, pool, labels, scrape) apply to
+//         every address.
+struct EndpointSourceSpec {
+  enum class Kind { kFile, kDns };
+  Kind kind = Kind::kFile;
+  std::string path;  // file: absolute after loadConfigFile
+  std::string host;  // dns: the name resolved
+  uint32_t port = 0;
+  int64_t intervalNs = 5'000'000'000;
+  // dns: attributes of every resolved endpoint (address, port and name unused).
+  EndpointSpec attributes;
+  Location where;
+
+  // "file:<path>" or "dns:<host>:<port>": a source's identity across reloads.
+  std::string key() const;
+  bool sameAs(const EndpointSourceSpec& other) const;
+};
+
 // How eppd polls endpoint metrics (`scraping:`). Where and how (scheme, path, TLS) come
 // from the reference's metrics-data-source plugin parameters, and what is read from each
 // engine's backend adapter.
@@ -196,6 +218,7 @@ struct PickerConfig {
   std::vector<std::string> pluginDirs;
   std::map<std::string, std::string> pluginPins;  // type -> library name or file
   std::vector<EndpointSpec> endpoints;
+  std::vector<EndpointSourceSpec> endpointSources;
   std::vector<DecisionTreeSpec> decisionTrees;
   std::vector<ObjectiveSpec> objectives;
   RoutingSpec routing;
@@ -213,6 +236,11 @@ struct PickerConfig {
 // Also rejected here: texts over 4 MiB, several documents, alias expansion past 100,000
 // nodes or nesting past 64 levels, unknown feature gates.
 common::Result<PickerConfig> parseConfig(const std::string& text, const std::string& source);
+// An endpoint list file of the `file` endpoint source: a YAML (or JSON) list whose items
+// are read like `endpoints:` entries; every error with file:line:col.
+common::Result<std::vector<EndpointSpec>> parseEndpointList(const std::string& text,
+                                                            const std::string& file);
+
 // Reads and parses a file (source = the path); files over 4 MiB are refused.
 common::Result<PickerConfig> loadConfigFile(const std::string& path);
 // The configuration used without a file: the reference default profile (queue-scorer 2,

@@ -33,6 +33,7 @@ void parseFlowControl(Diagnostics& diag, const Field& field, PickerConfig& confi
 void parsePluginDirs(Diagnostics& diag, const Field& field, PickerConfig& config);
 void parsePluginPins(Diagnostics& diag, const Field& field, PickerConfig& config);
 void parseEndpoints(Diagnostics& diag, const Field& field, PickerConfig& config);
+void parseEndpointSources(Diagnostics& diag, const Field& field, PickerConfig& config);
 void parseObjectives(Diagnostics& diag, const Field& field, PickerConfig& config);
 void parseRouting(Diagnostics& diag, const Field& field, PickerConfig& config);
 void parseServer(Diagnostics& diag, const Field& field, PickerConfig& config);

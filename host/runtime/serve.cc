@@ -16,6 +16,7 @@
 #include "host/datalayer/metrics_scraper.h"
 #include "host/extproc/health_state.h"
 #include "host/extproc/server.h"
+#include "host/runtime/endpoint_sources.h"
 #include "host/runtime/live_config.h"
 #include "host/runtime/metrics.h"
 #include "host/runtime/pipeline.h"
@@ -99,12 +100,18 @@ int serve(const ServeOptions& options) {
     return 1;
   }
 
+  // file and dns sources add their endpoints beside the static ones as they learn them.
+  EndpointSources sources(
+      endpoints, [&health, &endpoints] { health.setReady(endpoints.current()->size() > 0); });
+  sources.apply(live.current()->config.endpointSources);
+
   ReloadController::Options reloadOptions;
   reloadOptions.load = options.load;
   reloadOptions.watch = options.watch;
   reloadOptions.quiet = std::chrono::milliseconds(std::max(0, options.reloadDebounceMs));
   reloadOptions.maxDelay = std::max(reloadOptions.quiet * 10, std::chrono::milliseconds(2000));
-  reloadOptions.onPublished = [&health, &endpoints](const ConfigSnapshot& published) {
+  reloadOptions.onPublished = [&health, &endpoints, &sources](const ConfigSnapshot& published) {
+    sources.apply(published.config.endpointSources);
     health.setReady(endpoints.current()->size() > 0);
     logAdmissionMode(published);
   };
@@ -162,6 +169,7 @@ int serve(const ServeOptions& options) {
   log.info("received signal {}: draining for up to {} s", sig, options.drainSeconds);
   // No reload publishes while draining; one in progress finishes first.
   reloads.stop();
+  sources.stop();
   scraper.stop();
   health.setReady(false);
   (*grpc)->shutdown(std::chrono::seconds(options.drainSeconds));

@@ -13,6 +13,8 @@ auto fields(const config::EndpointSpec& e) {
   return std::tie(e.address, e.port, e.name, e.engine, e.role, e.pool, e.labels, e.scrape);
 }
 
+}  // namespace
+
 // Everything the data layer learns, as opposed to what the config says.
 void copyLearnt(const datalayer::EndpointState& from, datalayer::EndpointState& to) {
   to.hasMetrics = from.hasMetrics;
@@ -34,6 +36,8 @@ void copyLearnt(const datalayer::EndpointState& from, datalayer::EndpointState& 
   to.scrapeErrorNs = from.scrapeErrorNs;
   to.lastScrapeNs = from.lastScrapeNs;
 }
+
+namespace {
 
 bool isIpv4(const std::string& text) {
   in_addr addr{};
@@ -111,22 +115,24 @@ common::Status addEndpoints(config::PickerConfig& config,
   return {};
 }
 
+datalayer::EndpointState endpointState(const config::EndpointSpec& e, std::string source) {
+  datalayer::EndpointState s;
+  s.address = e.address;
+  s.port = e.port;
+  s.name = e.name;
+  s.engine = e.engine;
+  s.role = e.role;
+  s.pool = e.pool;
+  s.labels = e.labels;
+  s.source = std::move(source);
+  s.health = EPP_HEALTH_HEALTHY;
+  s.scrape = e.scrape;
+  return s;
+}
+
 std::vector<datalayer::EndpointState> staticEndpoints(const config::PickerConfig& c) {
   std::vector<datalayer::EndpointState> out;
-  for (const auto& e : c.endpoints) {
-    datalayer::EndpointState s;
-    s.address = e.address;
-    s.port = e.port;
-    s.name = e.name;
-    s.engine = e.engine;
-    s.role = e.role;
-    s.pool = e.pool;
-    s.labels = e.labels;
-    s.source = "static";
-    s.health = EPP_HEALTH_HEALTHY;
-    s.scrape = e.scrape;
-    out.push_back(std::move(s));
-  }
+  for (const auto& e : c.endpoints) out.push_back(endpointState(e, "static"));
   return out;
 }
 
@@ -141,6 +147,16 @@ std::vector<datalayer::EndpointState> mergeStaticEndpoints(
         break;
       }
     }
+  }
+  // Endpoints of the other sources stay; one a static entry now names is the static one.
+  size_t staticCount = out.size();
+  for (const auto& old : current) {
+    if (old.source == "static") continue;
+    bool taken = false;
+    for (size_t i = 0; i < staticCount && !taken; ++i) {
+      taken = out[i].pool == old.pool && out[i].hostPort() == old.hostPort();
+    }
+    if (!taken) out.push_back(old);
   }
   return out;
 }

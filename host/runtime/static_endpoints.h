@@ -17,7 +17,14 @@ namespace epp::runtime {
 
 std::vector<datalayer::EndpointState> staticEndpoints(const config::PickerConfig& config);
 
-// The endpoints of `config`, each with the learnt state of its namesake in `current`.
+// One configured endpoint as a state reported by `source` ("static", "file", "dns").
+datalayer::EndpointState endpointState(const config::EndpointSpec& spec, std::string source);
+
+// Copies what the data layer learnt (metrics, health, age, scrape errors) from `from`.
+void copyLearnt(const datalayer::EndpointState& from, datalayer::EndpointState& to);
+
+// The endpoints of `config`, each with the learnt state of its namesake in `current`,
+// followed by the endpoints of `current` that other sources (file, dns) reported.
 std::vector<datalayer::EndpointState> mergeStaticEndpoints(
     const config::PickerConfig& config, const std::vector<datalayer::EndpointState>& current);
 
