@@ -94,10 +94,10 @@ TEST_F(ReloadControllerTest, UnchangedSuccessAndFailure) {
   EXPECT_EQ(ok.result, "success") << ok.error;
   EXPECT_EQ(ok.generation, 2u);
   EXPECT_EQ(ok.previousGeneration, 1u);
-  // A weight is not a plugin parameter: all carried over (the injected profile handler and
-  // utilization-detector too).
-  EXPECT_EQ(ok.carriedOver, 4u);
-  EXPECT_EQ(ok.instances, 4u);
+  // A weight is not a plugin parameter: all carried over (the injected profile handler,
+  // utilization-detector, fcfs-ordering-policy and global-strict-fairness-policy too).
+  EXPECT_EQ(ok.carriedOver, 6u);
+  EXPECT_EQ(ok.instances, 6u);
   EXPECT_EQ(generation(), 2u);
   EXPECT_EQ(live_->current()->scheduler.profiles[0].scorers[0].weight, 5);
 
