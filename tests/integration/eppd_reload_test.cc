@@ -154,7 +154,7 @@ void copyRenamed(const fs::path& from, const fs::path& to) {
 }
 
 template <class F>
-bool waitUntil(F&& done, std::chrono::milliseconds timeout = 5s) {
+bool waitUntil(F&& done, std::chrono::milliseconds timeout = 15s) {
   auto deadline = Clock::now() + timeout;
   while (Clock::now() < deadline) {
     if (done()) return true;
