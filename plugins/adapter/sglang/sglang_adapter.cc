@@ -1,7 +1,6 @@
 #include "plugins/adapter/sglang/sglang_adapter.h"
 
-#include <nlohmann/json.hpp>
-
+#include "plugins/adapter/common/models_owner.h"
 #include "plugins/adapter/common/prom_fields.h"
 
 namespace epp::plugins {
@@ -52,20 +51,7 @@ epp_health SglangAdapter::checkHealth(int32_t httpStatus, std::string_view) {
 }
 
 bool SglangAdapter::detect(std::string_view modelsBody) {
-  nlohmann::json doc = nlohmann::json::parse(modelsBody, nullptr, /*allow_exceptions=*/false);
-  if (doc.is_discarded() || !doc.is_object() || !doc.contains("data") || !doc["data"].is_array()) {
-    throw cpp::Error("not a /v1/models response: expected {\"data\": [...]}");
-  }
-  for (const auto& model : doc["data"]) {
-    if (!model.is_object() || !model.contains("owned_by") || !model["owned_by"].is_string()) {
-      continue;
-    }
-    std::string owner = model["owned_by"];
-    for (const auto& o : ownedBy_) {
-      if (owner == o) return true;
-    }
-  }
-  return false;
+  return adapter::modelsOwnedBy(modelsBody, ownedBy_);
 }
 
 }  // namespace epp::plugins

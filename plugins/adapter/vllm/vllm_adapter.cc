@@ -2,7 +2,8 @@
 
 #include <charconv>
 #include <cmath>
-#include <nlohmann/json.hpp>
+
+#include "plugins/adapter/common/models_owner.h"
 
 namespace epp::plugins {
 namespace {
@@ -136,20 +137,7 @@ epp_health VllmAdapter::checkHealth(int32_t httpStatus, std::string_view) {
 }
 
 bool VllmAdapter::detect(std::string_view modelsBody) {
-  nlohmann::json doc = nlohmann::json::parse(modelsBody, nullptr, /*allow_exceptions=*/false);
-  if (doc.is_discarded() || !doc.is_object() || !doc.contains("data") || !doc["data"].is_array()) {
-    throw cpp::Error("not a /v1/models response: expected {\"data\": [...]}");
-  }
-  for (const auto& model : doc["data"]) {
-    if (!model.is_object() || !model.contains("owned_by") || !model["owned_by"].is_string()) {
-      continue;
-    }
-    std::string owner = model["owned_by"];
-    for (const auto& o : ownedBy_) {
-      if (owner == o) return true;
-    }
-  }
-  return false;
+  return adapter::modelsOwnedBy(modelsBody, ownedBy_);
 }
 
 }  // namespace epp::plugins
