@@ -102,8 +102,11 @@ void EndpointStore::publish(std::vector<EndpointState> states) {
   for (auto it = counters_.begin(); it != counters_.end();) {
     it = next->findById(it->first) < 0 ? counters_.erase(it) : std::next(it);
   }
-  std::lock_guard<std::mutex> lock(mutex_);
-  current_ = std::move(next);
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    current_ = next;
+  }
+  if (listener_) listener_(*next);
 }
 
 }  // namespace epp::datalayer

@@ -120,6 +120,13 @@ class EndpointStore {
   EndpointSnapshotPtr current() const;
   // Replaces the whole endpoint set; in-flight counts carry over by id.
   void replace(std::vector<EndpointState> states);
+  // Called with every snapshot published from now on, on the publishing thread (writers
+  // are serialised): views derived from the endpoint set, such as the pool gauges, follow
+  // it without polling. Set it before the store has other writers.
+  void setPublishListener(std::function<void(const EndpointSnapshot&)> listener) {
+    std::lock_guard<std::mutex> writer(writeMutex_);
+    listener_ = std::move(listener);
+  }
   // Copies the current states, lets `edit` change them and publishes the result. Returns
   // what `edit` returned (false: nothing published).
   template <class F>
@@ -141,6 +148,7 @@ class EndpointStore {
   EndpointSnapshotPtr current_;
   uint64_t nextVersion_ = 1;
   std::unordered_map<uint64_t, InflightCounter> counters_;  // by endpoint id; writers only
+  std::function<void(const EndpointSnapshot&)> listener_;   // writers only
 };
 
 }  // namespace epp::datalayer

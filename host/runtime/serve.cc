@@ -20,6 +20,7 @@
 #include "host/runtime/live_config.h"
 #include "host/runtime/metrics.h"
 #include "host/runtime/pipeline.h"
+#include "host/runtime/pool_metrics.h"
 #include "host/runtime/reload_controller.h"
 #include "host/runtime/snapshot_reaper.h"
 #include "host/runtime/static_endpoints.h"
@@ -69,6 +70,7 @@ int serve(const ServeOptions& options) {
   logAdmissionMode(*snapshot);
 
   datalayer::EndpointStore endpoints;
+  endpoints.setPublishListener(exportPoolMetrics);
   endpoints.replace(staticEndpoints(snapshot->config));
   // Polls endpoint metrics with the adapters and settings of whichever snapshot is current.
   datalayer::MetricsScraper scraper(endpoints, [&live] { return live.current()->scrape; });

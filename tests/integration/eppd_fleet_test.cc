@@ -99,6 +99,8 @@ TEST_F(EppdFleetTest, AKilledServerLeavesDecisionsAndARestartedOneComesBack) {
   };
   ASSERT_TRUE(waitUntil([&] { return healthy(hostA) && healthy(hostB); }, std::chrono::seconds(5)))
       << httpRequest(eppd_->adminPort(), "GET", "/endpoints").body;
+  const std::string readyPods = R"(inference_pool_ready_pods{name="default"})";
+  EXPECT_DOUBLE_EQ(eppd_->awaitMetric(readyPods, 2), 2);
   EnvoyClient client(eppd_->extprocTarget());
   std::map<std::string, int> both = route(client, 30);
   EXPECT_GT(both[hostA], 0);
@@ -114,6 +116,7 @@ TEST_F(EppdFleetTest, AKilledServerLeavesDecisionsAndARestartedOneComesBack) {
   EXPECT_LT(outAfterMs, 2000);  // the staleness window (scraping.stalenessThreshold 2s)
   std::map<std::string, int> onlyB = route(client, 20);
   EXPECT_EQ(onlyB, (std::map<std::string, int>{{hostB, 20}}));
+  EXPECT_DOUBLE_EQ(eppd_->awaitMetric(readyPods, 1), 1);
   EXPECT_GE(eppd_->metric(R"(eppd_endpoint_scrape_failures_total{endpoint=")" + hostA +
                           R"(",pool="default",reason="connect"})"),
             3);
@@ -123,6 +126,7 @@ TEST_F(EppdFleetTest, AKilledServerLeavesDecisionsAndARestartedOneComesBack) {
   ASSERT_EQ(a->ports(), std::vector<int>{portA}) << a->log();
   ASSERT_TRUE(waitUntil([&] { return healthy(hostA); }, std::chrono::seconds(3)))
       << endpoints()[hostA].dump(2);
+  EXPECT_DOUBLE_EQ(eppd_->awaitMetric(readyPods, 2), 2);
   std::map<std::string, int> again = route(client, 30);
   EXPECT_GT(again[hostA], 0);
   EXPECT_GT(again[hostB], 0);
