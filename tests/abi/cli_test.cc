@@ -63,7 +63,7 @@ TEST_F(CliTest, ListJsonShowsEachType) {
   EXPECT_EQ(type["kinds"], nlohmann::json::array({"scorer"}));
   EXPECT_EQ(type["plugin"], "test-plugin");
   EXPECT_EQ(type["version"], "1.0.0");
-  EXPECT_EQ(type["abi"], "1.1");
+  EXPECT_EQ(type["abi"], "1.2");
   EXPECT_EQ(type["state_handover"], false);
   EXPECT_EQ(type["file"], (plugins() / "libscorer.so").string());
   EXPECT_EQ(type["sha256"].get<std::string>().size(), 64u);
@@ -144,7 +144,7 @@ TEST_F(CliTest, InspectShowsTheStateHandover) {
   Outcome json = eppd(args + " --json");
   ASSERT_EQ(json.exit_code, 0) << json.err;
   auto doc = nlohmann::json::parse(json.out);
-  EXPECT_EQ(doc["abi"], "1.1");
+  EXPECT_EQ(doc["abi"], "1.2");
   EXPECT_EQ(doc["types"][0]["kinds"], nlohmann::json::array({"scorer", "state-handover"}));
   EXPECT_EQ(doc["types"][0]["state_handover"], true);
 }
@@ -155,7 +155,7 @@ TEST_F(CliTest, InspectOfABadFileFails) {
                      (dir_ / "cache").string() + "'");
   EXPECT_EQ(run.exit_code, 1);
   EXPECT_EQ(run.err,
-            "error: " + file.string() + ": plugin built for ABI 2.1, this eppd speaks 1.1\n");
+            "error: " + file.string() + ": plugin built for ABI 2.2, this eppd speaks 1.2\n");
   EXPECT_EQ(run.out, "");
 }
 

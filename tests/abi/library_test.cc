@@ -80,7 +80,7 @@ TEST_F(LibraryTest, NewerMinorPluginIsRefused) {
   auto library = load(file);
   ASSERT_FALSE(library);
   EXPECT_EQ(library.error(),
-            file.string() + ": plugin built for ABI 1.2, newer than this eppd's ABI 1.1");
+            file.string() + ": plugin built for ABI 1.3, newer than this eppd's ABI 1.2");
   // The same file is fine for a host that speaks 1.2.
   EXPECT_TRUE(load(file, HostAbi{1, 2}));
 }
@@ -90,7 +90,7 @@ TEST_F(LibraryTest, OtherMajorIsRefusedBeforeAnyPluginCodeRuns) {
   fs::path file = copy(TP_OTHER_MAJOR, "major.so");
   auto library = load(file);
   ASSERT_FALSE(library);
-  EXPECT_EQ(library.error(), file.string() + ": plugin built for ABI 2.1, this eppd speaks 1.1");
+  EXPECT_EQ(library.error(), file.string() + ": plugin built for ABI 2.2, this eppd speaks 1.2");
   EXPECT_FALSE(log.contains("entry called"));
 }
 
@@ -98,7 +98,7 @@ TEST_F(LibraryTest, DescriptorDisagreeingWithAbiSymbolIsRefused) {
   auto library = load(copy(TP_DESCRIPTOR_OTHER_MAJOR, "desc.so"));
   ASSERT_FALSE(library);
   EXPECT_THAT(library.error(),
-              HasSubstr("invalid descriptor: descriptor built for ABI 2.1, this eppd speaks 1.1"));
+              HasSubstr("invalid descriptor: descriptor built for ABI 2.2, this eppd speaks 1.2"));
 }
 
 TEST_F(LibraryTest, FilesThatAreNotSharedObjectsAreNamedAsSuch) {
