@@ -111,10 +111,9 @@ inline std::string origin(const std::string& typeName) {
 class Fleet {
  public:
   explicit Fleet(std::vector<datalayer::EndpointState> states)
-      : snapshot_(std::make_shared<datalayer::EndpointSnapshot>(
-            std::move(states), 1, [](uint64_t) {
-              return std::make_shared<std::atomic<int64_t>>(0);
-            })) {}
+      : snapshot_(std::make_shared<datalayer::EndpointSnapshot>(std::move(states), 1, [](uint64_t) {
+          return std::make_shared<std::atomic<int64_t>>(0);
+        })) {}
 
   const datalayer::EndpointSnapshotPtr& snapshot() const { return snapshot_; }
   size_t size() const { return snapshot_->size(); }
@@ -247,7 +246,8 @@ inline std::vector<RequestShape> requestShapes() {
 inline std::unique_ptr<scheduling::RequestContext> makeRequest(const Fleet& fleet,
                                                                const RequestShape& shape,
                                                                uint64_t seed) {
-  auto body = std::make_shared<std::string>(R"({"model":"m","prompt":"...")" "}");
+  auto body = std::make_shared<std::string>(R"({"model":"m","prompt":"...")"
+                                            "}");
   scheduling::RequestFields fields;
   fields.requestId = "conformance-" + std::to_string(seed);
   fields.headers = shape.headers;
@@ -261,8 +261,8 @@ inline std::unique_ptr<scheduling::RequestContext> makeRequest(const Fleet& flee
   fields.prompt = shape.prompt;
   fields.priority = shape.priority;
   fields.receivedNs = common::monotonicNowNs();
-  auto request = std::make_unique<scheduling::RequestContext>(std::move(fields),
-                                                              fleet.snapshot(), seed, body);
+  auto request =
+      std::make_unique<scheduling::RequestContext>(std::move(fields), fleet.snapshot(), seed, body);
   if (shape.prefixMatches) {
     std::vector<uint64_t> ids;
     std::vector<double> ratios;
@@ -322,8 +322,7 @@ inline void complete(const loader::PluginInstance& instance, scheduling::Request
   }
   response.completed_ns = common::monotonicNowNs();
   if (hooks->request_complete) {
-    hooks->request_complete(instance.pluginPtr(), request.view(), &response,
-                            EPP_OUTCOME_COMPLETED);
+    hooks->request_complete(instance.pluginPtr(), request.view(), &response, EPP_OUTCOME_COMPLETED);
   }
 }
 

@@ -45,7 +45,8 @@ LabelRequirement parseExpression(epp_param_host_ptr node) {
   r.op = parseOperator(op, entry.getNode("operator").value_or(node));
   r.values = entry.getStringList("values");
   entry.finish();
-  const bool needsValues = r.op == LabelRequirement::Op::kIn || r.op == LabelRequirement::Op::kNotIn;
+  const bool needsValues =
+      r.op == LabelRequirement::Op::kIn || r.op == LabelRequirement::Op::kNotIn;
   if (needsValues && r.values.empty()) {
     fail(node, "operator " + op + " needs at least one value");
   }

@@ -88,8 +88,9 @@ TEST_F(LabelSelectorFilterTest, ByLabelSelectorIsTheOldName) {
   EXPECT_EQ(run("by-label-selector",
                 ParamValue::map({{"matchLabels", ParamValue::map({{"hardware", "A100"}})}})),
             (std::vector<uint8_t>{0, 1, 0, 0, 0}));
-  EXPECT_TRUE(host_.logged("plugin type by-label-selector is deprecated; use "
-                           "label-selector-filter (same parameters)"));
+  EXPECT_TRUE(
+      host_.logged("plugin type by-label-selector is deprecated; use "
+                   "label-selector-filter (same parameters)"));
 }
 
 TEST_F(LabelSelectorFilterTest, ByLabelKeepsValidValuesAndOptionallyUnlabelled) {
@@ -123,9 +124,8 @@ TEST_F(LabelSelectorFilterTest, SelectorMistakesAreConfigErrors) {
                 .find("operator In needs at least one value"),
             std::string::npos);
   EXPECT_NE(error("label-selector-filter",
-                  one(ParamValue::map({{"key", "a"},
-                                       {"operator", "Exists"},
-                                       {"values", ParamValue::list({"x"})}})))
+                  one(ParamValue::map(
+                      {{"key", "a"}, {"operator", "Exists"}, {"values", ParamValue::list({"x"})}})))
                 .find("operator Exists takes no values"),
             std::string::npos);
   EXPECT_NE(error("label-selector-filter", one(ParamValue::map({{"operator", "Exists"}})))
@@ -148,11 +148,11 @@ TEST_F(LabelSelectorFilterTest, ByLabelMistakesAreConfigErrors) {
             std::string::npos);
   EXPECT_NE(error("by-label", ParamValue::map({{"label", "zone"}})).find("would drop every"),
             std::string::npos);
-  EXPECT_NE(error("by-label", ParamValue::map({{"label", "zone"},
-                                               {"allowsNoLabel", true},
-                                               {"matchLabels", "x"}}))
-                .find("unknown parameter \"matchLabels\""),
-            std::string::npos);
+  EXPECT_NE(
+      error("by-label",
+            ParamValue::map({{"label", "zone"}, {"allowsNoLabel", true}, {"matchLabels", "x"}}))
+          .find("unknown parameter \"matchLabels\""),
+      std::string::npos);
 }
 
 }  // namespace

@@ -13,8 +13,8 @@ namespace epp::plugins {
 namespace {
 
 constexpr std::string_view kPrefillThroughput = "prefillThroughput";
-constexpr std::string_view kOutcomeNames[] = {"sticky", "no_match", "load_override",
-                                              "exploration", "not_applicable"};
+constexpr std::string_view kOutcomeNames[] = {"sticky", "no_match", "load_override", "exploration",
+                                              "not_applicable"};
 
 void rejectUnsupported(const cpp::Params& params, std::string_view key, std::string_view why) {
   if (!params.has(key)) return;
@@ -32,8 +32,8 @@ PrefixCacheAffinityFilter::PrefixCacheAffinityFilter(const cpp::CreateContext& c
           ctx.params().getDouble("affinityThreshold", kDefaultAffinityThreshold, 0.0, 1.0)),
       explorationProbability_(ctx.params().getDouble("explorationProbability", 0.0, 0.0, 1.0)),
       maxTtftPenaltyMs_(ctx.params().getDouble("maxTTFTPenaltyMs", kDefaultMaxTtftPenaltyMs, 0.0)),
-      peakPrefillThroughput_(ctx.params().getDouble("peakPrefillThroughput",
-                                                    kDefaultPeakPrefillThroughput, 0.0)) {
+      peakPrefillThroughput_(
+          ctx.params().getDouble("peakPrefillThroughput", kDefaultPeakPrefillThroughput, 0.0)) {
   const cpp::Params& params = ctx.params();
   const std::string source = params.getString("ttftSource", kPrefillThroughput);
   if (source == "latencyPredictor") {
@@ -52,8 +52,8 @@ PrefixCacheAffinityFilter::PrefixCacheAffinityFilter(const cpp::CreateContext& c
                      ": parameter \"peakPrefillThroughput\" must be above 0 while "
                      "maxTTFTPenaltyMs is above 0");
   }
-  for (std::string_view key : {"prefillCalibrationFile", "prefillCalibrationFingerprint",
-                               "prefillCalibrationRequired"}) {
+  for (std::string_view key :
+       {"prefillCalibrationFile", "prefillCalibrationFingerprint", "prefillCalibrationRequired"}) {
     rejectUnsupported(params, key, "set peakPrefillThroughput to the measured value instead");
   }
   for (std::string_view key : {"prefixMatchInfoProducerName", "inFlightLoadProducerName",
@@ -65,10 +65,9 @@ PrefixCacheAffinityFilter::PrefixCacheAffinityFilter(const cpp::CreateContext& c
                                   "approx-prefix-cache-producer, in-flight tokens are counted "
                                   "by this filter");
   }
-  cpp::Metric metric = registerMetric(EPP_METRIC_COUNTER,
-                                      "llm_d_epp_prefix_cache_affinity_filter_decisions_total",
-                                      "Prefix cache affinity filter decisions, by outcome.",
-                                      {"outcome"});
+  cpp::Metric metric =
+      registerMetric(EPP_METRIC_COUNTER, "llm_d_epp_prefix_cache_affinity_filter_decisions_total",
+                     "Prefix cache affinity filter decisions, by outcome.", {"outcome"});
   for (size_t i = 0; i < kOutcomes; ++i) decisions_[i] = metric.series({kOutcomeNames[i]});
 }
 

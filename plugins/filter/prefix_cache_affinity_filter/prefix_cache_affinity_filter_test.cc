@@ -36,9 +36,10 @@ class PrefixCacheAffinityFilterTest : public ::testing::Test {
   }
   // Routes a request of `tokens` uncached prompt tokens to eps_[target].
   std::unique_ptr<FakeRequest> load(testing::FakeInstance& filter, size_t target, size_t tokens) {
-    auto request = std::make_unique<FakeRequest>(
-        FakeRequestSpec{.prompt = std::string(tokens * 4, 'p')});
-    filter.preRequest(*request, {FakeProfileResult{.name = "default", .targets = {eps_.view(target)}}});
+    auto request =
+        std::make_unique<FakeRequest>(FakeRequestSpec{.prompt = std::string(tokens * 4, 'p')});
+    filter.preRequest(*request,
+                      {FakeProfileResult{.name = "default", .targets = {eps_.view(target)}}});
     return request;
   }
   double decisions(const std::string& outcome) {

@@ -25,7 +25,8 @@ class ActiveRequestScorerTest : public ::testing::Test {
   std::unique_ptr<FakeRequest> route(testing::FakeInstance& scorer, const EndpointSet& eps,
                                      size_t target) {
     auto request = std::make_unique<FakeRequest>(FakeRequestSpec{.requestId = "r"});
-    scorer.preRequest(*request, {FakeProfileResult{.name = "default", .targets = {eps.view(target)}}});
+    scorer.preRequest(*request,
+                      {FakeProfileResult{.name = "default", .targets = {eps.view(target)}}});
     return request;
   }
 
@@ -75,10 +76,10 @@ TEST_F(ActiveRequestScorerTest, BooksEveryProfilesFirstTarget) {
   auto scorer = create();
   EndpointSet eps({{}, {}, {}});
   FakeRequest request;
-  scorer->preRequest(request, {FakeProfileResult{.name = "decode", .targets = {eps.view(0)}},
-                               FakeProfileResult{.name = "prefill", .targets = {eps.view(1),
-                                                                               eps.view(2)}},
-                               FakeProfileResult{.name = "failed", .ok = false}});
+  scorer->preRequest(request,
+                     {FakeProfileResult{.name = "decode", .targets = {eps.view(0)}},
+                      FakeProfileResult{.name = "prefill", .targets = {eps.view(1), eps.view(2)}},
+                      FakeProfileResult{.name = "failed", .ok = false}});
   EXPECT_EQ(scorer->score(request_, eps), (std::vector<double>{0.0, 0.0, 1.0}));
   scorer->requestComplete(request, nullptr, EPP_OUTCOME_COMPLETED);
   EXPECT_EQ(scorer->score(request_, eps), (std::vector<double>{1.0, 1.0, 1.0}));
@@ -113,11 +114,10 @@ TEST_F(ActiveRequestScorerTest, DeprecatedParametersAreAcceptedWithAWarning) {
 }
 
 TEST_F(ActiveRequestScorerTest, RejectsBadParameters) {
-  for (const auto& params : {ParamValue::map({{"idleThreshold", -1}}),
-                             ParamValue::map({{"maxBusyScore", 1.5}}),
-                             ParamValue::map({{"maxBusyScore", "high"}}),
-                             ParamValue::map({{"requestTimeout", "soon"}}),
-                             ParamValue::map({{"idle", 1}})}) {
+  for (const auto& params :
+       {ParamValue::map({{"idleThreshold", -1}}), ParamValue::map({{"maxBusyScore", 1.5}}),
+        ParamValue::map({{"maxBusyScore", "high"}}), ParamValue::map({{"requestTimeout", "soon"}}),
+        ParamValue::map({{"idle", 1}})}) {
     EXPECT_EQ(host_.create(plugin_, "active-request-scorer", params), nullptr);
   }
   host_.create(plugin_, "active-request-scorer", ParamValue::map({{"maxBusyScore", -0.1}}));

@@ -23,8 +23,8 @@ class LoadAwareScorerTest : public ::testing::Test {
 TEST_F(LoadAwareScorerTest, HalfForAnEmptyQueueFallingToZeroAtTheDefaultThreshold) {
   auto scorer = host_.create(plugin_, "load-aware-scorer");
   ASSERT_NE(scorer, nullptr) << host_.lastError();
-  EndpointSet eps({{.waiting = 0}, {.waiting = 32}, {.waiting = 64}, {.waiting = 128},
-                   {.waiting = 1000}});
+  EndpointSet eps(
+      {{.waiting = 0}, {.waiting = 32}, {.waiting = 64}, {.waiting = 128}, {.waiting = 1000}});
   auto s = scorer->score(request_, eps);
   EXPECT_EQ(scorer->status(), EPP_OK);
   EXPECT_DOUBLE_EQ(s[0], 0.5);

@@ -37,7 +37,8 @@ NoHitLruScorer::NoHitLruScorer(const cpp::CreateContext& ctx)
   for (std::string_view key : {"prefixPluginType", "prefixPluginName"}) {
     if (!params.has(key)) continue;
     params.getString(key, "");
-    log(cpp::LogLevel::kWarn, std::string(key) + " is deprecated and ignored (as in the reference)");
+    log(cpp::LogLevel::kWarn,
+        std::string(key) + " is deprecated and ignored (as in the reference)");
   }
   if (params.has("prefixMatchInfoProducerName")) {
     params.getString("prefixMatchInfoProducerName", "");
@@ -77,8 +78,7 @@ void NoHitLruScorer::score(const cpp::Request& request, const cpp::EndpointList&
   }
 }
 
-void NoHitLruScorer::preRequest(const cpp::Request& request,
-                                const cpp::SchedulingResult& result) {
+void NoHitLruScorer::preRequest(const cpp::Request& request, const cpp::SchedulingResult& result) {
   if (state<ColdRequest>(request) == nullptr) return;
   std::optional<cpp::ProfileResult> primary = result.primary();
   if (primary && primary->ok() && primary->targetCount() > 0) touch(primary->target(0).id());

@@ -34,7 +34,7 @@ class NoHitLruScorer : public cpp::Plugin,
 
   size_t capacity_;
   std::mutex mutex_;
-  uint64_t clock_ = 0;                             // guarded by mutex_
+  uint64_t clock_ = 0;                              // guarded by mutex_
   std::unordered_map<uint64_t, uint64_t> lastUse_;  // endpoint id -> clock; guarded by mutex_
   std::map<uint64_t, uint64_t> byAge_;              // clock -> endpoint id; guarded by mutex_
 };

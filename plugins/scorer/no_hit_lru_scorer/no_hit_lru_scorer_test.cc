@@ -25,7 +25,8 @@ class NoHitLruScorerTest : public ::testing::Test {
   std::vector<double> coldTo(testing::FakeInstance& scorer, size_t target) {
     FakeRequest request;
     auto scores = scorer.score(request, eps_);
-    scorer.preRequest(request, {FakeProfileResult{.name = "default", .targets = {eps_.view(target)}}});
+    scorer.preRequest(request,
+                      {FakeProfileResult{.name = "default", .targets = {eps_.view(target)}}});
     return scores;
   }
   static void putRatios(FakeRequest& request, const EndpointSet& eps,
@@ -89,8 +90,9 @@ TEST_F(NoHitLruScorerTest, ThePrefillPickGrowsItsCacheToo) {
   auto scorer = create();
   FakeRequest request;
   scorer->score(request, eps_);
-  scorer->preRequest(request, {FakeProfileResult{.name = "decode", .targets = {eps_.view(2)}},
-                               FakeProfileResult{.name = "prefill", .targets = {eps_.view(1)}}},
+  scorer->preRequest(request,
+                     {FakeProfileResult{.name = "decode", .targets = {eps_.view(2)}},
+                      FakeProfileResult{.name = "prefill", .targets = {eps_.view(1)}}},
                      0);
   FakeRequest next;
   // Endpoint 2 (the primary, decode) and then 1 (prefill) were used; 0 never.
@@ -119,9 +121,9 @@ TEST_F(NoHitLruScorerTest, Parameters) {
                                     {"prefixMatchInfoProducerName", "p"}})),
             nullptr);
   EXPECT_TRUE(host_.logged("prefixPluginType is deprecated and ignored"));
-  for (const auto& params : {ParamValue::map({{"lruSize", 0}}),
-                             ParamValue::map({{"lruSize", "big"}}),
-                             ParamValue::map({{"size", 10}})}) {
+  for (const auto& params :
+       {ParamValue::map({{"lruSize", 0}}), ParamValue::map({{"lruSize", "big"}}),
+        ParamValue::map({{"size", 10}})}) {
     EXPECT_EQ(host_.create(plugin_, "no-hit-lru-scorer", params), nullptr);
   }
 }

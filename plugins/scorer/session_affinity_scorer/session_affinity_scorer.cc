@@ -35,12 +35,11 @@ SessionAffinityScorer::SessionAffinityScorer(const cpp::CreateContext& ctx)
     throw cpp::Error(params.location("headerName") +
                      ": parameter \"headerName\" must name a header");
   }
-  const std::string algorithm =
-      params.getString("algorithm", std::string(kEncodedEndpointHeader));
+  const std::string algorithm = params.getString("algorithm", std::string(kEncodedEndpointHeader));
   if (algorithm == kSessionIdHeader) {
     throw cpp::Error(params.location("algorithm") +
-                     ": algorithm \"session_id_header\" (server-side session bindings) is not "
-                     "implemented by eppd; use \"encoded_endpoint_header\"",
+                         ": algorithm \"session_id_header\" (server-side session bindings) is not "
+                         "implemented by eppd; use \"encoded_endpoint_header\"",
                      EPP_ERR_UNIMPLEMENTED);
   }
   if (algorithm != kEncodedEndpointHeader) {
@@ -49,8 +48,7 @@ SessionAffinityScorer::SessionAffinityScorer(const cpp::CreateContext& ctx)
   }
 }
 
-void SessionAffinityScorer::score(const cpp::Request& request,
-                                  const cpp::EndpointList& candidates,
+void SessionAffinityScorer::score(const cpp::Request& request, const cpp::EndpointList& candidates,
                                   std::span<double> scores) {
   std::fill(scores.begin(), scores.end(), 0.0);
   const std::optional<std::string_view> token = request.header(header_);

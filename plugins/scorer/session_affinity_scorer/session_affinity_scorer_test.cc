@@ -96,9 +96,8 @@ TEST_F(SessionAffinityScorerTest, ProfileNamePinsThatProfilesPick) {
   auto scorer = create(
       ParamValue::map({{"headerName", "X-Session-Token-Prefill"}, {"profileName", "prefill"}}));
   FakeRequest request;
-  scorer->preRequest(request,
-                     {FakeProfileResult{.name = "decode", .targets = {eps_.view(0)}},
-                      FakeProfileResult{.name = "prefill", .targets = {eps_.view(1)}}});
+  scorer->preRequest(request, {FakeProfileResult{.name = "decode", .targets = {eps_.view(0)}},
+                               FakeProfileResult{.name = "prefill", .targets = {eps_.view(1)}}});
   scorer->responseHeaders(request, FakeResponse{.endpoint = eps_.view(0)});
   EXPECT_EQ(request.responseHeaders().at("x-session-token-prefill"), encodeBase64("vllm-1"));
 
@@ -126,18 +125,17 @@ TEST_F(SessionAffinityScorerTest, Parameters) {
                                    "not implemented"),
             std::string::npos)
       << host_.lastError();
-  EXPECT_EQ(host_.create(plugin_, "session-affinity-scorer",
-                         ParamValue::map({{"algorithm", "cookie"}})),
-            nullptr);
-  EXPECT_EQ(host_.create(plugin_, "session-affinity-scorer",
-                         ParamValue::map({{"headerName", ""}})),
+  EXPECT_EQ(
+      host_.create(plugin_, "session-affinity-scorer", ParamValue::map({{"algorithm", "cookie"}})),
+      nullptr);
+  EXPECT_EQ(host_.create(plugin_, "session-affinity-scorer", ParamValue::map({{"headerName", ""}})),
             nullptr);
   EXPECT_NE(host_.lastError().find("params.headerName: parameter \"headerName\" must name a"),
             std::string::npos)
       << host_.lastError();
-  EXPECT_EQ(host_.create(plugin_, "session-affinity-scorer",
-                         ParamValue::map({{"missThreshold", 3}})),
-            nullptr);
+  EXPECT_EQ(
+      host_.create(plugin_, "session-affinity-scorer", ParamValue::map({{"missThreshold", 3}})),
+      nullptr);
 }
 
 }  // namespace

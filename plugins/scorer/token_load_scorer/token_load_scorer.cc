@@ -30,8 +30,7 @@ void TokenLoadScorer::score(const cpp::Request& request, const cpp::EndpointList
   }
 }
 
-void TokenLoadScorer::preRequest(const cpp::Request& request,
-                                 const cpp::SchedulingResult& result) {
+void TokenLoadScorer::preRequest(const cpp::Request& request, const cpp::SchedulingResult& result) {
   ledger_.book(*this, request, result, [&request](const cpp::Endpoint& target) {
     return uncachedPromptTokens(request, target);
   });

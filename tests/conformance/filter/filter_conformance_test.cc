@@ -73,8 +73,7 @@ TEST_P(FilterConformance, KeepsASubset) {
     Fleet fleet(scenario.endpoints);
     for (const RequestShape& shape : requestShapes()) {
       auto request = makeRequest(fleet, shape, 7);
-      expectSubset(filter(*filter_, *request, fleet.list()), fleet.size(),
-                   where(scenario, shape));
+      expectSubset(filter(*filter_, *request, fleet.list()), fleet.size(), where(scenario, shape));
     }
   }
 }
@@ -162,9 +161,9 @@ TEST(FilterCatalogue, LoadsEveryLibraryAndFindsTheKnownFilters) {
   const std::set<std::string> found(types.begin(), types.end());
   for (const char* expected :
        {"decode-filter", "prefill-filter", "low-queue-filter", "least-queue-filter",
-        "least-kv-cache-filter", "lora-affinity-filter", "label-selector-filter", "concurrency-detector",
-        "by-label-selector", "by-label", "prefix-cache-affinity-filter", "utilization-detector",
-        "example-label-match-filter"}) {
+        "least-kv-cache-filter", "lora-affinity-filter", "label-selector-filter",
+        "concurrency-detector", "by-label-selector", "by-label", "prefix-cache-affinity-filter",
+        "utilization-detector", "example-label-match-filter"}) {
     EXPECT_EQ(found.count(expected), 1u) << expected << " is not in the catalogue";
   }
 }

@@ -33,8 +33,8 @@ Scored score(const loader::PluginInstance& scorer, scheduling::RequestContext& r
   std::vector<double> buffer(candidates.count + kGuard, kSentinel);
   std::fill(buffer.begin(), buffer.begin() + static_cast<long>(candidates.count), 0.0);
   Scored out;
-  out.status = scorer.type().scorer->score(scorer.pluginPtr(), request.view(), &candidates,
-                                           buffer.data());
+  out.status =
+      scorer.type().scorer->score(scorer.pluginPtr(), request.view(), &candidates, buffer.data());
   for (size_t i = candidates.count; i < buffer.size(); ++i) {
     out.guardIntact = out.guardIntact && buffer[i] == kSentinel;
   }
@@ -140,14 +140,14 @@ TEST_P(ScorerConformance, StaysValidThroughTheRequestLifecycle) {
         expectValid(s, fleet.size(), context);
         if (s.scores.empty()) continue;
         // Route to the best candidate and keep every other request in flight for a while.
-        size_t best = static_cast<size_t>(
-            std::max_element(s.scores.begin(), s.scores.end()) - s.scores.begin());
+        size_t best = static_cast<size_t>(std::max_element(s.scores.begin(), s.scores.end()) -
+                                          s.scores.begin());
         if (round % 2 == 0) {
           const auto* hooks = requestHooks(*scorer_);
           if (hooks && hooks->pre_request) {
             const epp_endpoint_view* const targets[] = {fleet.list().items[best]};
-            epp_profile_result profile{sizeof(epp_profile_result), true, {"default", 7}, targets,
-                                       1};
+            epp_profile_result profile{
+                sizeof(epp_profile_result), true, {"default", 7}, targets, 1};
             const epp_profile_result* const profiles[] = {&profile};
             epp_scheduling_result result{sizeof(epp_scheduling_result), 0, profiles, 1};
             hooks->pre_request(scorer_->pluginPtr(), request->view(), &result);
