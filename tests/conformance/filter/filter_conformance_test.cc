@@ -151,7 +151,7 @@ TEST_P(FilterConformance, StaysValidThroughTheRequestLifecycle) {
 std::vector<std::string> filterTypes() { return Catalogue::get().typesOf(EPP_KIND_FILTER); }
 
 INSTANTIATE_TEST_SUITE_P(AllFilters, FilterConformance, ::testing::ValuesIn(filterTypes()),
-                         [](const auto& info) { return testName(info.param); });
+                         [](const auto& param) { return testName(param.param); });
 
 TEST(FilterCatalogue, LoadsEveryLibraryAndFindsTheKnownFilters) {
   const Catalogue& catalogue = Catalogue::get();

@@ -175,7 +175,7 @@ TEST_P(ScorerConformance, StaysValidThroughTheRequestLifecycle) {
 std::vector<std::string> scorerTypes() { return Catalogue::get().typesOf(EPP_KIND_SCORER); }
 
 INSTANTIATE_TEST_SUITE_P(AllScorers, ScorerConformance, ::testing::ValuesIn(scorerTypes()),
-                         [](const auto& info) { return testName(info.param); });
+                         [](const auto& param) { return testName(param.param); });
 
 // The catalogue itself: a broken scan must not pass as "no scorer to test".
 TEST(ScorerCatalogue, LoadsEveryLibraryAndFindsTheKnownScorers) {
