@@ -94,9 +94,9 @@ TEST_F(CliTest, ListTableHasOneRowPerType) {
   std::getline(lines, first);
   std::getline(lines, second);
   EXPECT_THAT(header, ::testing::MatchesRegex("TYPE +KIND\\(S\\) +PLUGIN +VERSION +ABI +FILE"));
-  EXPECT_THAT(first, ::testing::MatchesRegex("other-scorer +scorer +other-plugin +1\\.0\\.0 +1\\.1 "
+  EXPECT_THAT(first, ::testing::MatchesRegex("other-scorer +scorer +other-plugin +1\\.0\\.0 +1\\.2 "
                                              "+.*/b\\.so"));
-  EXPECT_THAT(second, ::testing::MatchesRegex("test-scorer +scorer +test-plugin +1\\.0\\.0 +1\\.1 "
+  EXPECT_THAT(second, ::testing::MatchesRegex("test-scorer +scorer +test-plugin +1\\.0\\.0 +1\\.2 "
                                               "+.*/a\\.so"));
   EXPECT_EQ(run.err, "");
 }
@@ -163,7 +163,7 @@ TEST_F(CliTest, VersionAndLogLevel) {
   Outcome version = eppd("version");
   EXPECT_EQ(version.exit_code, 0);
   EXPECT_THAT(version.out, ::testing::MatchesRegex("eppd [0-9]+\\.[0-9]+\\.[0-9]+ \\(plugin ABI "
-                                                   "1\\.1\\)\n"));
+                                                   "1\\.2\\)\n"));
   Outcome bad_level = eppd("--log-level loud version");
   EXPECT_NE(bad_level.exit_code, 0);
   EXPECT_THAT(bad_level.err, HasSubstr("unknown log level 'loud'"));
