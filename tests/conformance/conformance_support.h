@@ -12,7 +12,6 @@
 #pragma once
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -70,8 +69,9 @@ class Catalogue {
 
  private:
   Catalogue()
-      : cache_(fs::temp_directory_path() /
-               ("eppd-conformance-cache-" + std::to_string(::getpid()))),
+      // One cache for every test process: copies are content-addressed and written by
+      // rename, so processes running side by side share them safely.
+      : cache_(fs::temp_directory_path() / "eppd-conformance-cache"),
         registry_({.cache_dir = cache_, .host_abi = {}}) {
     scanned_ = registry_.scan({EPP_BUILTIN_PLUGIN_DIR, EPP_EXAMPLE_PLUGIN_DIR});
   }
