@@ -181,6 +181,15 @@ typedef struct epp_host_api {
    * would outgrow the host's limit (eppd: 1 GiB); the hand-over then fails as a whole, so
    * the export should return that status. OWNERSHIP: `data` stays the caller's. */
   epp_status (*state_sink_write)(epp_state_sink_host_ptr sink, epp_bytes data);
+
+  /* ---- ABI 1.2: the response to the client ---------------------------------------- */
+
+  /* Adds or overwrites a header of the response eppd sends back to the client with the
+   * model server's response headers (a session token, say). Copied; the name is
+   * lower-cased. Callable from scheduling until the request's response_headers hooks have
+   * run; later it returns EPP_ERR_UNAVAILABLE (the headers are gone). An empty name or a
+   * pseudo-header (":status") is EPP_ERR_INVALID_ARGUMENT. */
+  epp_status (*response_set_header)(epp_request_host_ptr request, epp_str name, epp_str value);
 } epp_host_api;
 
 #ifdef __cplusplus

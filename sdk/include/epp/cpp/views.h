@@ -129,6 +129,15 @@ class Request {
   void setHeader(std::string_view name, std::string_view value) const {
     check(host().request_set_header(v_->handle, str(name), str(value)), "request_set_header");
   }
+  // Adds or overwrites a header of the response the client receives (ABI 1.2): from
+  // scheduling until the response-headers hooks have run.
+  void setResponseHeader(std::string_view name, std::string_view value) const {
+    const epp_host_api& h = host();
+    if (!EPP_HAS_FIELD(&h, epp_host_api, response_set_header) || !h.response_set_header) {
+      throw Error("this eppd cannot set response headers (ABI 1.2)", EPP_ERR_UNIMPLEMENTED);
+    }
+    check(h.response_set_header(v_->handle, str(name), str(value)), "response_set_header");
+  }
   // Chained prefix block hashes, computed once per request and block size by the host.
   std::span<const uint64_t> prefixHashes(uint32_t blockSizeTokens, uint32_t maxBlocks) const {
     const uint64_t* hashes = nullptr;
