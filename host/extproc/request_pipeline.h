@@ -80,7 +80,9 @@ struct RoutingDecision {
   // For routed requests: "ip:port[,ip:port…]" for x-gateway-destination-endpoint (header,
   // raw_value, OVERWRITE_IF_EXISTS_OR_ADD) and dynamic_metadata envoy.lb.
   std::string destination;
-  // Further headers to set upstream (x-prefiller-host-port, x-gateway-model-name, …).
+  // Further headers to set upstream (x-prefiller-host-port, x-gateway-model-name, …). An
+  // x-gateway-destination-endpoint among them (a plugin redirecting the pick) replaces
+  // `destination` in the header and the metadata.
   HeaderList setHeaders;
   // When set, the body to send upstream instead of the original (model rewritten).
   bool bodyReplaced = false;

@@ -132,7 +132,9 @@ typedef struct epp_host_api {
   epp_str (*request_header)(epp_request_host_ptr request, epp_str name);
   /* Adds or overwrites a header eppd sends upstream with the routing decision (e.g.
    * x-prefiller-host-port). Copied. Only before the decision is sent (filters, scorers,
-   * pickers, profile handlers, pre_request). */
+   * pickers, profile handlers, pre_request). Setting x-gateway-destination-endpoint
+   * ("ip:port[,ip:port...]") redirects the request: the value replaces eppd's pick in that
+   * header and in the envoy.lb metadata (the pick still counts the request in flight). */
   epp_status (*request_set_header)(epp_request_host_ptr request, epp_str name, epp_str value);
   /* Chained prefix block hashes of the prompt for a block size in tokens (4 characters
    * per token when no token ids are known), at most `max_blocks`. Computed once per
