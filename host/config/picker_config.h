@@ -194,6 +194,27 @@ struct ObjectiveSpec {
   Location where;  // the `name` value
 };
 
+// One `rateLimits:` entry: requests are counted per key (the value of `keyHeader`, the
+// fairness id by default) and refused with 429 and retry-after beyond the limit.
+struct RateLimitRule {
+  enum class Algorithm { kTokenBucket, kSlidingWindow };
+  Algorithm algorithm = Algorithm::kTokenBucket;
+  double rate = 0;        // token bucket: tokens added per second
+  double burst = 0;       // token bucket: bucket size
+  int64_t maxRequests = 0;  // sliding window: requests allowed per window
+  int64_t windowNs = 0;     // sliding window: its length
+};
+
+struct RateLimitSpec {
+  std::string name;
+  std::string keyHeader = "x-gateway-inference-fairness-id";
+  std::string defaultKey = "default-flow";  // the key of requests without the header
+  RateLimitRule rule;
+  std::map<std::string, RateLimitRule> overrides;  // key value -> its own rule
+  int64_t maxKeys = 10'000;  // keys tracked at once; the least recently seen is dropped
+  Location where;            // the `name` value
+};
+
 struct RoutingSpec {
   // Models served; when non-empty, a request for any other model gets 404.
   std::vector<std::string> models;
@@ -222,6 +243,7 @@ struct PickerConfig {
   std::vector<DecisionTreeSpec> decisionTrees;
   std::vector<ObjectiveSpec> objectives;
   RoutingSpec routing;
+  std::vector<RateLimitSpec> rateLimits;
   ServerSpec server;
   ScrapingSpec scraping;
   // Where it came from: the path (or "<default>", "<text>"), the text, its SHA-256.

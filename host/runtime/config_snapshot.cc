@@ -173,6 +173,7 @@ common::Result<ConfigSnapshotPtr> buildSnapshot(config::PickerConfig resolved,
   snap->config = std::move(resolved);
   snap->models.insert(snap->config.routing.models.begin(), snap->config.routing.models.end());
   snap->objectives = flowcontrol::Objectives(snap->config.objectives);
+  snap->rateLimiters = flowcontrol::RateLimiters::global().acquire(snap->config.rateLimits);
   for (const auto& gate : snap->config.featureGates) {
     if (gate == "flowControl") snap->flowControlGate = true;
   }

@@ -19,6 +19,7 @@
 #include "host/config/picker_config.h"
 #include "host/datalayer/scrape_setup.h"
 #include "host/flowcontrol/objectives.h"
+#include "host/flowcontrol/rate_limiter.h"
 #include "host/loader/plugin_instance.h"
 #include "host/loader/plugin_registry.h"
 #include "host/scheduling/scheduler_config.h"
@@ -42,6 +43,8 @@ struct ConfigSnapshot {
   // What the metrics scraper polls with while this snapshot is current.
   datalayer::ScrapeSetupPtr scrape;
   flowcontrol::Objectives objectives;      // x-gateway-inference-objective -> priority
+  // `rateLimits:`, in config order; an unchanged limit keeps its counts across reloads.
+  std::vector<std::shared_ptr<flowcontrol::RateLimiter>> rateLimiters;
   // The plugin behind `saturationDetector` (null when none is configured or injected).
   const loader::PluginInstance* saturationDetector = nullptr;
   // The flowControl feature gate. Until flow control ships, legacy admission runs either way.

@@ -9,6 +9,7 @@
 #include "host/common/logging.h"
 #include "host/flowcontrol/flowcontrol_metrics.h"
 #include "host/flowcontrol/legacy_admission.h"
+#include "host/flowcontrol/rate_limiter.h"
 #include "host/request/openai_request.h"
 #include "host/request/usage_parser.h"
 #include "host/runtime/metrics.h"
@@ -242,6 +243,18 @@ RoutingDecision Pipeline::decide(const std::shared_ptr<extproc::RequestInput>& i
   metrics.requestStarted(record.model, record.targetModel, record.priority);
   if (!snap->models.empty() && snap->models.count(record.targetModel) == 0) {
     return fail(404, "NotFound", "model " + record.targetModel + " is not served here");
+  }
+
+  if (!snap->rateLimiters.empty()) {
+    if (auto refused =
+            flowcontrol::checkRateLimits(snap->rateLimiters, in.headers, common::monotonicNowNs())) {
+      RoutingDecision d =
+          fail(429, "ResourceExhausted", "rate limit exceeded",
+               fmt::format(" (limit '{}', key '{}', retry after {} s)", refused->limiter->spec().name,
+                           refused->key, refused->retryAfterSeconds()));
+      d.errorHeaders.emplace_back("retry-after", refused->retryAfterSeconds());
+      return d;
+    }
   }
 
   // Admission (legacy mode; also while the flowControl gate has no flow control behind it).
