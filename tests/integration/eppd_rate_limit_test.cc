@@ -15,7 +15,9 @@ namespace {
 
 using ::testing::HasSubstr;
 
-const std::string kConfig = R"(plugins:
+const std::string kConfig = R"(apiVersion: inference.networking.x-k8s.io/v1alpha1
+kind: EndpointPickerConfig
+plugins:
 - type: queue-scorer
 - type: max-score-picker
 schedulingProfiles:

@@ -164,6 +164,9 @@ TEST_F(EppdScrapeTest, DeadServerIsMarkedCountedAndLeftOut) {
 }  // namespace
 }  // namespace epp::testing
 
+namespace epp::testing {
+namespace {
+
 // engineConfigs (core-metrics-extractor): an entry adds an engine eppd has no adapter for,
 // and an entry named after a built-in engine replaces its metric names; both read by
 // metric specs with label matchers, custom metrics shown as engine labels.
@@ -175,6 +178,8 @@ TEST(EppdEngineConfigsTest, SpecsReadACustomEngineAndReplaceABuiltInOne) {
       "my_kv 0.4\nmy_temp{gpu=\"0\"} 61.5\n");
   vllm.setMetrics(vllmMetrics(6, 2, 0.5));
   std::string config =
+      "apiVersion: inference.networking.x-k8s.io/v1alpha1\n"
+      "kind: EndpointPickerConfig\n"
       "plugins:\n"
       "- type: core-metrics-extractor\n"
       "  parameters:\n"
@@ -185,7 +190,8 @@ TEST(EppdEngineConfigsTest, SpecsReadACustomEngineAndReplaceABuiltInOne) {
       "      kvUsageSpec: my_kv\n"
       "      healthPath: ''\n"
       "      customMetrics: [{attributeKey: my.temp, metricSpec: 'my_temp{gpu=\"0\"}'}]\n"
-      "    - {name: vllm, queuedRequestsSpec: 'vllm:num_requests_running', runningRequestsSpec: ''}\n"
+      "    - {name: vllm, queuedRequestsSpec: 'vllm:num_requests_running', runningRequestsSpec: "
+      "''}\n"
       "- type: queue-scorer\n"
       "- type: max-score-picker\n"
       "schedulingProfiles:\n"
@@ -228,3 +234,6 @@ TEST(EppdEngineConfigsTest, SpecsReadACustomEngineAndReplaceABuiltInOne) {
   EXPECT_EQ(b["metrics"]["kvCacheUsage"], 0);
   EXPECT_EQ(b["health"], "healthy");  // the built-in vllm health probe still runs
 }
+
+}  // namespace
+}  // namespace epp::testing
