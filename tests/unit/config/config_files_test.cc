@@ -29,7 +29,7 @@ TEST(ConfigFilesTest, TheExamplesExist) {
   }
   EXPECT_THAT(names,
               ::testing::IsSupersetOf({"default.yaml", "decision-tree.yaml", "gie-reference.yaml",
-                                       "random.yaml", "load-only.yaml", "admission.yaml",
+                                       "random.yaml", "load-only.yaml", "admission.yaml", "canary.yaml",
                                        "reference-default.yaml"}));
 }
 
