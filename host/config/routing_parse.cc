@@ -51,9 +51,9 @@ std::optional<ModelSpec> readModel(Diagnostics& diag, const Field& item) {
   if (auto fb = map.get("loraFallback")) {
     model.loraFallback = readBool(diag, *fb);
     if (model.loraFallback && !model.lora) {
-      diag.error(fb->where,
-                 fmt::format("{}: only a LoRA adapter (lora: true or baseModel) falls back",
-                             fb->name()));
+      diag.error(
+          fb->where,
+          fmt::format("{}: only a LoRA adapter (lora: true or baseModel) falls back", fb->name()));
     }
   }
   return model;
@@ -210,8 +210,7 @@ class NameCheck {
   void checkRule(RoutingRuleSpec& rule, size_t index) {
     for (size_t r = 0; r < index; ++r) {
       const RoutingRuleSpec& earlier = spec_.rules[r];
-      if (table_.key(earlier.model) == table_.key(rule.model) &&
-          earlier.headers == rule.headers) {
+      if (table_.key(earlier.model) == table_.key(rule.model) && earlier.headers == rule.headers) {
         diag_.error(rule.where,
                     fmt::format("routing: rule '{}' never matches: rule '{}' (line {}) matches "
                                 "the same model and headers first",
