@@ -65,9 +65,10 @@ TEST_F(CanarySplitterTest, HeaderSendsEveryRequestToTheCanary) {
 }
 
 TEST_F(CanarySplitterTest, HeaderValuesRestrictTheMatch) {
-  auto s = make(ParamValue::map(
-      {{"header", "x-tenant"}, {"headerValues", ParamValue::list({"beta", "internal"})},
-       {"percentage", 0}, {"canary", "v2"}}));
+  auto s = make(ParamValue::map({{"header", "x-tenant"},
+                                 {"headerValues", ParamValue::list({"beta", "internal"})},
+                                 {"percentage", 0},
+                                 {"canary", "v2"}}));
   Targets targets{{"v2", 1}, {"v1", 1}};
   FakeRequest beta({.headers = {{"x-tenant", "beta"}}});
   FakeRequest other({.headers = {{"x-tenant", "acme"}}});
@@ -91,9 +92,11 @@ TEST_F(CanarySplitterTest, UnknownCanaryModelIsAnError) {
 }
 
 TEST_F(CanarySplitterTest, ParameterMistakesAreRefused) {
-  EXPECT_EQ(host_.create(plugin_, "canary-splitter", ParamValue::map({{"percentage", 101}})), nullptr);
+  EXPECT_EQ(host_.create(plugin_, "canary-splitter", ParamValue::map({{"percentage", 101}})),
+            nullptr);
   EXPECT_NE(host_.lastError().find("percentage"), std::string::npos) << host_.lastError();
-  EXPECT_EQ(host_.create(plugin_, "canary-splitter", ParamValue::map({{"headerValues", ParamValue::list({"a"})}})),
+  EXPECT_EQ(host_.create(plugin_, "canary-splitter",
+                         ParamValue::map({{"headerValues", ParamValue::list({"a"})}})),
             nullptr);
   EXPECT_NE(host_.lastError().find("headerValues needs header"), std::string::npos)
       << host_.lastError();

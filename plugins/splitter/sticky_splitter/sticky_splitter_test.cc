@@ -51,7 +51,8 @@ TEST_F(StickySplitterTest, AnotherInstanceAgrees) {
   Targets targets{{"v1", 70}, {"v2", 20}, {"v3", 10}};
   for (int u = 0; u < 500; ++u) {
     std::string user = "u" + std::to_string(u);
-    EXPECT_EQ(choose(*a, user, targets, 1, "x-user-id"), choose(*b, user, targets, 99, "x-user-id"));
+    EXPECT_EQ(choose(*a, user, targets, 1, "x-user-id"),
+              choose(*b, user, targets, 99, "x-user-id"));
   }
 }
 
@@ -108,8 +109,9 @@ TEST_F(StickySplitterTest, MissingHeaderIsWeightedOrFirst) {
 }
 
 TEST_F(StickySplitterTest, ParameterMistakesAreRefused) {
-  EXPECT_EQ(host_.create(plugin_, "sticky-splitter", ParamValue::map({{"whenHeaderMissing", "drop"}})),
-            nullptr);
+  EXPECT_EQ(
+      host_.create(plugin_, "sticky-splitter", ParamValue::map({{"whenHeaderMissing", "drop"}})),
+      nullptr);
   EXPECT_NE(host_.lastError().find("weighted or first"), std::string::npos) << host_.lastError();
   EXPECT_EQ(host_.create(plugin_, "sticky-splitter", ParamValue::map({{"header", ""}})), nullptr);
   EXPECT_EQ(host_.create(plugin_, "sticky-splitter", ParamValue::map({{"seed", -1}})), nullptr);

@@ -58,8 +58,7 @@ TEST_F(WeightedSplitterTest, SameSeedSameTarget) {
 }
 
 TEST_F(WeightedSplitterTest, TakesNoParameters) {
-  EXPECT_EQ(host_.create(plugin_, "weighted-splitter", ParamValue::map({{"weights", 1}})),
-            nullptr);
+  EXPECT_EQ(host_.create(plugin_, "weighted-splitter", ParamValue::map({{"weights", 1}})), nullptr);
   EXPECT_NE(host_.lastError().find("weights"), std::string::npos) << host_.lastError();
 }
 
