@@ -29,8 +29,8 @@ TEST(ConfigFilesTest, TheExamplesExist) {
   }
   EXPECT_THAT(names,
               ::testing::IsSupersetOf({"default.yaml", "decision-tree.yaml", "gie-reference.yaml",
-                                       "random.yaml", "load-only.yaml", "admission.yaml", "canary.yaml",
-                                       "reference-default.yaml"}));
+                                       "random.yaml", "load-only.yaml", "admission.yaml",
+                                       "canary.yaml", "reference-default.yaml"}));
 }
 
 TEST(ConfigFilesTest, AdmissionExampleDeclaresObjectivesAndItsDetector) {
