@@ -215,9 +215,54 @@ struct RateLimitSpec {
   Location where;            // the `name` value
 };
 
+// One served model of `routing.models`: its name, other names it answers to, and, for a
+// LoRA adapter, the base model it runs on.
+struct ModelSpec {
+  std::string name;
+  std::vector<std::string> aliases;
+  // The model is a LoRA adapter: before routing, eppd checks that some endpoint holds it
+  // or has a free adapter slot. Set by `lora: true` or implied by `baseModel`.
+  bool lora = false;
+  std::string baseModel;  // empty: none
+  // An adapter no endpoint can take: route to baseModel (true, default) or answer 503.
+  std::optional<bool> loraFallback;
+  Location where;  // the name
+  Location baseModelWhere;
+};
+
+// One weighted target of a routing rule (InferenceModelRewrite's targets[]).
+struct RouteTargetSpec {
+  std::string model;
+  double weight = 1;
+  Location where;  // the model value
+};
+
+// A routing rule: requests for `model` (and carrying every header of `headers`) are
+// rewritten to one of `targets`, which the traffic splitter plugin `splitter` chooses.
+struct RoutingRuleSpec {
+  std::string name;   // defaults to the model; the model_rewrite_name metric label
+  std::string model;  // the requested model name the rule matches
+  std::vector<std::pair<std::string, std::string>> headers;  // lower-case name, exact value
+  std::string splitter;  // pluginRef of a traffic splitter; empty only with one target
+  std::vector<RouteTargetSpec> targets;
+  // For targets that are LoRA adapters not declared in `models`: their base model and
+  // whether to fall back to it (as in ModelSpec).
+  std::string baseModel;
+  std::optional<bool> loraFallback;
+  Location where;  // the rule's name, or its model when unnamed
+  Location modelWhere;
+  Location splitterWhere;
+  Location baseModelWhere;
+};
+
 struct RoutingSpec {
-  // Models served; when non-empty, a request for any other model gets 404.
-  std::vector<std::string> models;
+  // Models served; when non-empty, a request for any other model (that no rule matches)
+  // gets 404.
+  std::vector<ModelSpec> models;
+  // Match model names, aliases and rule models regardless of ASCII case.
+  bool caseInsensitive = false;
+  std::vector<RoutingRuleSpec> rules;
+  Location where;  // the `routing` key
 };
 
 struct PickerConfig {

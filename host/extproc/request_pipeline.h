@@ -32,7 +32,9 @@ struct RequestInput {
   // Request headers, keys lower-case, pseudo-headers (":path", ":method", ":authority")
   // included, in arrival order.
   HeaderList headers;
-  // The complete body; empty for header-only requests.
+  // The complete body; empty for header-only requests. The pipeline may edit it before
+  // it answers (a model rewrite): the transport sends it upstream as it then is, with its
+  // Content-Length, unless the decision replaces it.
   std::string body;
   // True when the request headers carried end_of_stream (no body: a GET, say).
   bool headersOnly = false;

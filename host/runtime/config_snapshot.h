@@ -12,7 +12,6 @@
 #include <cstdint>
 #include <memory>
 #include <string>
-#include <unordered_set>
 #include <vector>
 
 #include "host/common/result.h"
@@ -22,6 +21,7 @@
 #include "host/flowcontrol/rate_limiter.h"
 #include "host/loader/plugin_instance.h"
 #include "host/loader/plugin_registry.h"
+#include "host/routing/router.h"
 #include "host/scheduling/scheduler_config.h"
 
 namespace epp::runtime {
@@ -39,7 +39,8 @@ struct ConfigSnapshot {
   std::vector<std::shared_ptr<loader::PluginInstance>> instances;
   std::vector<InstanceInfo> instanceInfo;  // parallel to `instances`
   scheduling::SchedulerConfig scheduler;
-  std::unordered_set<std::string> models;  // empty: any model
+  // Model names, routing rules and their splitters, LoRA fallbacks (routing:).
+  std::shared_ptr<const routing::Router> router;
   // What the metrics scraper polls with while this snapshot is current.
   datalayer::ScrapeSetupPtr scrape;
   flowcontrol::Objectives objectives;      // x-gateway-inference-objective -> priority

@@ -31,7 +31,7 @@ TEST(ConfigFilesTest, TheExamplesExist) {
   EXPECT_THAT(names,
               ::testing::IsSupersetOf({"default.yaml", "decision-tree.yaml", "gie-reference.yaml",
                                        "random.yaml", "load-only.yaml", "admission.yaml",
-                                       "reference-default.yaml", "pd-disaggregation.yaml"}));
+                                       "canary.yaml", "reference-default.yaml", "pd-disaggregation.yaml"}));
 }
 
 TEST(ConfigFilesTest, AdmissionExampleDeclaresObjectivesAndItsDetector) {

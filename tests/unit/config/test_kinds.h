@@ -43,6 +43,9 @@ inline std::map<std::string, uint32_t> builtinKinds() {
       {"utilization-detector", EPP_KIND_SATURATION_DETECTOR | EPP_KIND_FILTER},
       {"concurrency-detector",
        EPP_KIND_SATURATION_DETECTOR | EPP_KIND_FILTER | EPP_KIND_REQUEST_HOOKS},
+      {"weighted-splitter", EPP_KIND_TRAFFIC_SPLITTER},
+      {"canary-splitter", EPP_KIND_TRAFFIC_SPLITTER},
+      {"sticky-splitter", EPP_KIND_TRAFFIC_SPLITTER},
   };
 }
 

@@ -325,6 +325,31 @@ class SplitTargets {
   size_t size() const { return count_; }
   std::string_view model(size_t i) const { return view(items_[i]->model); }
   double weight(size_t i) const { return items_[i]->weight; }
+  // Index of the target named `model`, or size() when none is.
+  size_t find(std::string_view model) const {
+    for (size_t i = 0; i < count_; ++i) {
+      if (this->model(i) == model) return i;
+    }
+    return count_;
+  }
+  // The target a point `unit` in [0, 1) falls on when [0, 1) is cut into consecutive
+  // spans proportional to the weights, skipping target `except` (none by default).
+  // Zero-weight targets are never chosen; when every weight left is 0, the first target
+  // that is not `except`.
+  size_t byWeight(double unit, size_t except = SIZE_MAX) const {
+    double total = 0;
+    for (size_t i = 0; i < count_; ++i) total += i == except ? 0.0 : weight(i);
+    size_t last = count_;
+    double point = unit * total;
+    for (size_t i = 0; i < count_; ++i) {
+      if (i == except || !(weight(i) > 0)) continue;
+      last = i;
+      if (point < weight(i)) return i;
+      point -= weight(i);
+    }
+    if (last != count_) return last;  // rounding put the point past the end
+    return except == 0 && count_ > 1 ? 1 : 0;
+  }
 
  private:
   const epp_split_target* const* items_;
