@@ -97,7 +97,7 @@ class Observer final : public extproc::ResponseObserver {
     Metrics::get().runningDelta(request_->fields().model, 1);
   }
 
-  void onResponseHeaders(const HeaderList& headers, HeaderList&) override {
+  void onResponseHeaders(const HeaderList& headers, HeaderList& setHeaders) override {
     common::ScopedRequestId logScope(request_->fields().requestId);
     responseHeaders_ = headers;
     headerViews_.clear();
@@ -117,6 +117,8 @@ class Observer final : public extproc::ResponseObserver {
         fn(p->pluginPtr(), request_->view(), &response_);
       }
     }
+    // Headers plugins added to the client's response (response_set_header, ABI 1.2).
+    for (auto& header : request_->takeResponseHeaders()) setHeaders.push_back(std::move(header));
   }
 
   void onResponseBody(std::string& chunk, bool endOfStream) override {
@@ -250,12 +252,12 @@ RoutingDecision Pipeline::decide(const std::shared_ptr<extproc::RequestInput>& i
   if (!route.ok()) return fail(route.httpStatus, route.errorCode.c_str(), route.errorMessage);
 
   if (!snap->rateLimiters.empty()) {
-    if (auto refused =
-            flowcontrol::checkRateLimits(snap->rateLimiters, in.headers, common::monotonicNowNs())) {
-      RoutingDecision d =
-          fail(429, "ResourceExhausted", "rate limit exceeded",
-               fmt::format(" (limit '{}', key '{}', retry after {} s)", refused->limiter->spec().name,
-                           refused->key, refused->retryAfterSeconds()));
+    if (auto refused = flowcontrol::checkRateLimits(snap->rateLimiters, in.headers,
+                                                    common::monotonicNowNs())) {
+      RoutingDecision d = fail(
+          429, "ResourceExhausted", "rate limit exceeded",
+          fmt::format(" (limit '{}', key '{}', retry after {} s)", refused->limiter->spec().name,
+                      refused->key, refused->retryAfterSeconds()));
       d.errorHeaders.emplace_back("retry-after", refused->retryAfterSeconds());
       return d;
     }

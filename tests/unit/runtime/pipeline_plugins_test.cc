@@ -209,10 +209,9 @@ schedulingProfiles:
 
 // The response half of session affinity: the token of the serving endpoint on the client's
 // response. The plugin sets it through response_set_header (ABI 1.2) and RequestContext keeps
-// it; the pipeline's response observer must hand RequestContext::takeResponseHeaders() to the
-// transport after the response_headers hooks (host/runtime/pipeline.cc). Disabled until it
-// does.
-TEST_F(PipelinePluginsTest, DISABLED_SessionAffinityWritesTheTokenOnTheResponse) {
+// it; the pipeline's response observer hands RequestContext::takeResponseHeaders() to the
+// transport after the response_headers hooks (host/runtime/pipeline.cc).
+TEST_F(PipelinePluginsTest, SessionAffinityWritesTheTokenOnTheResponse) {
   load(R"(
 plugins:
 - type: session-affinity-scorer
