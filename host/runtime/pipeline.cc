@@ -307,6 +307,7 @@ RoutingDecision Pipeline::decide(const std::shared_ptr<extproc::RequestInput>& i
   const std::string* fairness = findHeader(in.headers, kFairnessHeader);
   if (fairness && !fairness->empty()) fields.fairnessId = *fairness;
   fields.prompt = std::move(parsed->prompt);
+  fields.promptTokenIds = std::move(parsed->promptTokenIds);
   fields.stream = parsed->stream;
   fields.receivedNs = in.receivedNs;
   fields.body = in.body;
