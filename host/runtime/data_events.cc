@@ -2,6 +2,7 @@
 #include "host/runtime/data_events.h"
 
 #include <algorithm>
+#include <charconv>
 
 #include "host/common/logging.h"
 
@@ -71,12 +72,8 @@ void DataEvents::configPublished(const ConfigSnapshot& snapshot) {
     }
     hooked_ = std::move(hooked);
     members_.clear();
-    addresses_.clear();
-    for (size_t i = 0; i < pool->size(); ++i) {
-      const auto& state = pool->state(i);
-      members_.insert(pool->view(i)->id);
-      addresses_[pool->view(i)->id] = {state.address, state.hostPort()};
-    }
+    for (size_t i = 0; i < pool->size(); ++i) members_.insert(pool->view(i)->id);
+    rememberPublishers(*pool);
     for (auto it = groups_.begin(); it != groups_.end();) {
       if (wanted.count(it->first) == 0) {
         retired.insert(groups_.extract(it++));
@@ -124,19 +121,37 @@ void DataEvents::endpointsPublished(const datalayer::EndpointSnapshot& snapshot)
   std::set_difference(members_.begin(), members_.end(), now.begin(), now.end(),
                       std::back_inserter(removed));
   members_ = std::move(now);
-  addresses_.clear();
-  for (size_t i = 0; i < snapshot.size(); ++i) {
-    addresses_[snapshot.view(i)->id] = {snapshot.state(i).address, snapshot.state(i).hostPort()};
-  }
+  rememberPublishers(snapshot);
   for (const Instance& instance : hooked_) announce(*instance, added, removed);
   for (auto& [key, group] : groups_) group.subscriber->setTargets(targetsFor(key.first));
 }
 
+void DataEvents::rememberPublishers(const datalayer::EndpointSnapshot& snapshot) {
+  publishers_.clear();
+  for (size_t i = 0; i < snapshot.size(); ++i) {
+    const datalayer::EndpointState& state = snapshot.state(i);
+    Publisher p{state.address, state.hostPort(), 0};
+    if (auto it = state.labels.find(kKvEventsPortLabel); it != state.labels.end()) {
+      int port = 0;
+      auto [end, ec] =
+          std::from_chars(it->second.data(), it->second.data() + it->second.size(), port);
+      if (ec == std::errc() && end == it->second.data() + it->second.size() && port > 0 &&
+          port <= 65535) {
+        p.port = port;
+      } else {
+        common::logger()->warn("endpoint {}: label {}='{}' is not a port; using the default",
+                               p.name, kKvEventsPortLabel, it->second);
+      }
+    }
+    publishers_[snapshot.view(i)->id] = std::move(p);
+  }
+}
+
 std::vector<datalayer::KvEventTarget> DataEvents::targetsFor(int port) const {
   std::vector<datalayer::KvEventTarget> targets;
-  targets.reserve(addresses_.size());
-  for (const auto& [id, where] : addresses_) {
-    targets.push_back({id, where.second, where.first, port});
+  targets.reserve(publishers_.size());
+  for (const auto& [id, p] : publishers_) {
+    targets.push_back({id, p.name, p.address, p.port != 0 ? p.port : port});
   }
   return targets;
 }

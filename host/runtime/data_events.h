@@ -25,6 +25,11 @@
 
 namespace epp::runtime {
 
+// An endpoint label naming the port its KV events are published on, when it is not the
+// port the subscribing plugin configured (several simulators on one address, or one
+// data-parallel rank per port).
+inline constexpr const char* kKvEventsPortLabel = "eppd.io/kv-events-port";
+
 class DataEvents {
  public:
   explicit DataEvents(datalayer::EndpointStore& endpoints);
@@ -56,8 +61,14 @@ class DataEvents {
   mutable std::mutex mutex_;
   std::vector<Instance> hooked_;  // instances with data hooks, of the live snapshot
   std::set<uint64_t> members_;    // endpoint ids last announced
-  // Endpoints by id with their address, for subscriber targets.
-  std::map<uint64_t, std::pair<std::string, std::string>> addresses_;  // id -> (address, name)
+  // Endpoints by id with where they publish, for subscriber targets.
+  struct Publisher {
+    std::string address;
+    std::string name;  // ip:port
+    int port = 0;      // label kKvEventsPortLabel; 0: the subscription's port
+  };
+  std::map<uint64_t, Publisher> publishers_;
+  void rememberPublishers(const datalayer::EndpointSnapshot& snapshot);  // mutex_ held
   std::map<GroupKey, Group> groups_;
   uint64_t kvBatches_ = 0;
 };
