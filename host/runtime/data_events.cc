@@ -49,18 +49,10 @@ void DataEvents::configPublished(const ConfigSnapshot& snapshot) {
     std::vector<Instance> hooked;
     std::map<GroupKey, std::vector<Instance>> wanted;
     for (const Instance& instance : snapshot.instances) {
-      const epp_data_hooks_v1* hooks = hooksOf(*instance);
-      if (hooks == nullptr) continue;
-      hooked.push_back(instance);
-      const auto& sub = instance->host().kvSubscription();
-      if (!sub) continue;
-      if (hooks->kv_events == nullptr) {
-        common::logger()->warn(
-            "plugin '{}' asked for KV-cache events but has no kv_events hook; none are sent",
-            instance->name());
-        continue;
-      }
-      wanted[{sub->port, sub->topicFilter}].push_back(instance);
+      if (hooksOf(*instance) != nullptr) hooked.push_back(instance);
+    }
+    for (auto& [instance, sub] : kvSubscribers(snapshot)) {
+      wanted[{sub.port, sub.topicFilter}].push_back(instance);
     }
     // Instances this snapshot created learn the pool as it is.
     std::vector<const epp_endpoint_view*> everyone;
@@ -156,14 +148,15 @@ std::vector<datalayer::KvEventTarget> DataEvents::targetsFor(int port) const {
   return targets;
 }
 
-void DataEvents::deliver(const GroupKey& key, const datalayer::KvEventDelivery& d) {
-  // The ABI views of the batch, valid during the calls.
+void deliverKvBatch(const std::vector<InstancePtr>& instances,
+                    const datalayer::KvEventDelivery& d) {
   std::vector<epp_kv_event> events;
   events.reserve(d.batch.events.size());
   for (const auto& e : d.batch.events) {
-    events.push_back(epp_kv_event{
-        sizeof(epp_kv_event), e.type, e.blockHashes.data(), e.blockHashes.size(), e.hasParent,
-        e.parentHash, e.tokenIds.data(), e.tokenIds.size(), e.blockSize, e.loraId, e.medium});
+    events.push_back(epp_kv_event{sizeof(epp_kv_event), e.type, e.blockHashes.data(),
+                                  e.blockHashes.size(), e.hasParent, e.parentHash,
+                                  e.tokenIds.data(), e.tokenIds.size(), e.blockSize, e.loraId,
+                                  e.medium});
   }
   std::vector<const epp_kv_event*> pointers;
   pointers.reserve(events.size());
@@ -176,12 +169,34 @@ void DataEvents::deliver(const GroupKey& key, const datalayer::KvEventDelivery& 
                            d.batch.dpRank,
                            pointers.data(),
                            pointers.size()};
+  for (const InstancePtr& instance : instances) {
+    hooksOf(*instance)->kv_events(instance->pluginPtr(), &batch, d.resync);
+  }
+}
+
+std::vector<std::pair<InstancePtr, loader::InstanceHost::KvSubscription>> kvSubscribers(
+    const ConfigSnapshot& snapshot) {
+  std::vector<std::pair<InstancePtr, loader::InstanceHost::KvSubscription>> out;
+  for (const InstancePtr& instance : snapshot.instances) {
+    const epp_data_hooks_v1* hooks = hooksOf(*instance);
+    const auto& sub = instance->host().kvSubscription();
+    if (hooks == nullptr || !sub) continue;
+    if (hooks->kv_events == nullptr) {
+      common::logger()->warn(
+          "plugin '{}' asked for KV-cache events but has no kv_events hook; none are sent",
+          instance->name());
+      continue;
+    }
+    out.emplace_back(instance, *sub);
+  }
+  return out;
+}
+
+void DataEvents::deliver(const GroupKey& key, const datalayer::KvEventDelivery& d) {
   std::lock_guard lock(mutex_);
   auto it = groups_.find(key);
   if (it == groups_.end()) return;  // retired while this batch was decoded
-  for (const Instance& instance : it->second.instances) {
-    hooksOf(*instance)->kv_events(instance->pluginPtr(), &batch, d.resync);
-  }
+  deliverKvBatch(it->second.instances, d);
   ++kvBatches_;
 }
 

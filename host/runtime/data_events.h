@@ -30,6 +30,18 @@ namespace epp::runtime {
 // data-parallel rank per port).
 inline constexpr const char* kKvEventsPortLabel = "eppd.io/kv-events-port";
 
+using InstancePtr = std::shared_ptr<loader::PluginInstance>;
+
+// The instances of `snapshot` that asked for KV-cache events and have the hook, with the
+// port and topic filter each asked for.
+std::vector<std::pair<InstancePtr, loader::InstanceHost::KvSubscription>> kvSubscribers(
+    const ConfigSnapshot& snapshot);
+
+// Calls the kv_events hook of each of `instances` with `delivery` (the ABI views are built
+// here and valid during the calls). The caller serialises calls per instance.
+void deliverKvBatch(const std::vector<InstancePtr>& instances,
+                    const datalayer::KvEventDelivery& delivery);
+
 class DataEvents {
  public:
   explicit DataEvents(datalayer::EndpointStore& endpoints);

@@ -31,7 +31,8 @@ TEST(ConfigFilesTest, TheExamplesExist) {
   EXPECT_THAT(names,
               ::testing::IsSupersetOf({"default.yaml", "decision-tree.yaml", "gie-reference.yaml",
                                        "random.yaml", "load-only.yaml", "admission.yaml",
-                                       "canary.yaml", "reference-default.yaml", "pd-disaggregation.yaml"}));
+                                       "canary.yaml", "reference-default.yaml", "pd-disaggregation.yaml",
+                                       "precise-prefix-cache.yaml", "precise-sim.yaml"}));
 }
 
 TEST(ConfigFilesTest, AdmissionExampleDeclaresObjectivesAndItsDetector) {
