@@ -174,6 +174,22 @@ Pipeline::Pipeline(SnapshotSource config, datalayer::EndpointStore& endpoints,
   flowcontrol::FlowControlMetrics::get();
 }
 
+// What the prepare stage hands to admission and scheduling: the parsed request, its
+// snapshot and its decision record so far. A queued request waits in this form.
+struct Pipeline::Pending {
+  std::shared_ptr<extproc::RequestInput> input;
+  ConfigSnapshotPtr snap;
+  // The endpoints the request is scheduled over: those it arrived with, or (late binding)
+  // the current ones when it leaves a flow-control queue.
+  datalayer::EndpointSnapshotPtr eps;
+  DecisionRecord record;
+  scheduling::RequestFields fields;
+  // Built from `fields` when first needed (plugins see it from then on).
+  std::unique_ptr<RequestContext> request;
+};
+
+Pipeline::~Pipeline() = default;
+
 void Pipeline::route(std::shared_ptr<extproc::RequestInput> input, extproc::RouteCallback done) {
   RoutingDecision decision;
   try {
@@ -186,6 +202,27 @@ void Pipeline::route(std::shared_ptr<extproc::RequestInput> input, extproc::Rout
 }
 
 RoutingDecision Pipeline::decide(const std::shared_ptr<extproc::RequestInput>& input) {
+  RoutingDecision answer;
+  std::unique_ptr<Pending> pending = prepare(input, answer);
+  if (!pending) return answer;
+  if (auto shed = admitLegacy(*pending)) return std::move(*shed);
+  return schedule(*pending);
+}
+
+RoutingDecision Pipeline::fail(DecisionRecord& record, int status, const char* code,
+                               std::string message, const std::string& detail) {
+  common::logger()->info("request {}: {} {} - {}{}", record.requestId, status, code, message,
+                         detail);
+  Metrics::get().requestError(record.model, record.targetModel, code);
+  record.httpStatus = status;
+  record.error = message;
+  decisions_.add(std::move(record));
+  return RoutingDecision::error(status, code, std::move(message));
+}
+
+// Stage 1, before admission: parse, resolve the model, the priority from the objective.
+std::unique_ptr<Pipeline::Pending> Pipeline::prepare(
+    const std::shared_ptr<extproc::RequestInput>& input, RoutingDecision& answer) {
   extproc::RequestInput& in = *input;
   common::ScopedRequestId logScope(in.requestId);
   ConfigSnapshotPtr snap = config_();
@@ -197,20 +234,16 @@ RoutingDecision Pipeline::decide(const std::shared_ptr<extproc::RequestInput>& i
   record.configGeneration = snap->generation;
 
   auto fail = [&](int status, const char* code, std::string message, std::string detail = "") {
-    common::logger()->info("request {}: {} {} - {}{}", in.requestId, status, code, message, detail);
-    metrics.requestError(record.model, record.targetModel, code);
-    record.httpStatus = status;
-    record.error = message;
-    decisions_.add(std::move(record));
-    return RoutingDecision::error(status, code, std::move(message));
+    answer = this->fail(record, status, code, std::move(message), detail);
+    return nullptr;
   };
 
   const std::string* pathHeader = findHeader(in.headers, ":path");
   std::string path = pathHeader ? *pathHeader : "";
-  std::vector<const epp_endpoint_view*> candidates = eligible(eps->all(), in);
 
   if (in.headersOnly) {
     // No body, no model: the reference sends these to a random endpoint.
+    std::vector<const epp_endpoint_view*> candidates = eligible(eps->all(), in);
     if (candidates.empty()) {
       return in.hasSubsetHint
                  ? fail(503, "ServiceUnavailable", "no eligible endpoint in the subset hint")
@@ -221,7 +254,8 @@ RoutingDecision Pipeline::decide(const std::shared_ptr<extproc::RequestInput>& i
     d.destination = std::string(pick->host_port.ptr, pick->host_port.len);
     record.picks = {d.destination};
     decisions_.add(std::move(record));
-    return d;
+    answer = std::move(d);
+    return nullptr;
   }
 
   auto parsed = request::parseOpenAiRequest(in.body, request::apiTypeForPath(path));
@@ -244,40 +278,6 @@ RoutingDecision Pipeline::decide(const std::shared_ptr<extproc::RequestInput>& i
     return fail(404, "NotFound", "model " + record.targetModel + " is not served here");
   }
 
-  // Admission (legacy mode; also while the flowControl gate has no flow control behind it).
-  const loader::PluginInstance* detector = snap->saturationDetector;
-  if (flowcontrol::isSheddable(record.priority) && detector != nullptr) {
-    int64_t now = common::monotonicNowNs();
-    auto live = livePool_.get(eps, now);
-    std::vector<const epp_endpoint_view*> pool = eligible(live->all(), in);
-    flowcontrol::AdmissionResult admission =
-        flowcontrol::admitLegacy(detector, record.priority, {pool.data(), pool.size()}, now);
-    const flowcontrol::SaturationReading& reading = admission.reading;
-    std::string poolName =
-        pool.empty() ? "default" : std::string(pool.front()->pool.ptr, pool.front()->pool.len);
-    flowcontrol::FlowControlMetrics::get().admission(admission, poolName);
-    metrics.pluginDuration(*detector, "saturation-detector",
-                           static_cast<double>(reading.durationNs) / 1e9);
-    record.admission = AdmissionRecord{flowcontrol::outcomeName(admission.outcome),
-                                       detector->name(), reading.value, reading.error};
-    if (admission.outcome == flowcontrol::AdmissionResult::Outcome::kFailedOpen) {
-      metrics.pluginError(detector->name(), "saturation-detector");
-      common::logger()->warn(
-          "request {}: saturation detector {} failed ({}); admitting the sheddable request",
-          in.requestId, detector->name(), reading.error);
-    }
-    if (!admission.admitted()) {
-      return fail(429, "ResourceExhausted", flowcontrol::kShedMessage,
-                  fmt::format(" (priority {}, objective '{}', pool saturation {:.3f} from {})",
-                              record.priority, record.objective, reading.value, detector->name()));
-    }
-  }
-  if (candidates.empty()) {
-    return fail(
-        503, "ServiceUnavailable",
-        in.hasSubsetHint ? "no eligible endpoint in the subset hint" : "no healthy endpoint");
-  }
-
   scheduling::RequestFields fields;
   fields.requestId = in.requestId;
   fields.path = std::move(path);
@@ -291,7 +291,71 @@ RoutingDecision Pipeline::decide(const std::shared_ptr<extproc::RequestInput>& i
   fields.receivedNs = in.receivedNs;
   fields.body = in.body;
   fields.headers = in.headers;
-  auto request = std::make_unique<RequestContext>(std::move(fields), eps, seeds_(), input);
+  auto pending = std::make_unique<Pending>();
+  pending->input = input;
+  pending->snap = std::move(snap);
+  pending->eps = std::move(eps);
+  pending->record = std::move(record);
+  pending->fields = std::move(fields);
+  return pending;
+}
+
+// Legacy admission (the flowControl gate off): a sheddable request is shed while the pool
+// is saturated. Returns the 429, or nullopt when the request may go on to scheduling.
+std::optional<RoutingDecision> Pipeline::admitLegacy(Pending& pending) {
+  const extproc::RequestInput& in = *pending.input;
+  common::ScopedRequestId logScope(in.requestId);
+  DecisionRecord& record = pending.record;
+  Metrics& metrics = Metrics::get();
+  const loader::PluginInstance* detector = pending.snap->saturationDetector;
+  if (!flowcontrol::isSheddable(record.priority) || detector == nullptr) return std::nullopt;
+  int64_t now = common::monotonicNowNs();
+  auto live = livePool_.get(pending.eps, now);
+  std::vector<const epp_endpoint_view*> pool = eligible(live->all(), in);
+  flowcontrol::AdmissionResult admission =
+      flowcontrol::admitLegacy(detector, record.priority, {pool.data(), pool.size()}, now);
+  const flowcontrol::SaturationReading& reading = admission.reading;
+  std::string poolName =
+      pool.empty() ? "default" : std::string(pool.front()->pool.ptr, pool.front()->pool.len);
+  flowcontrol::FlowControlMetrics::get().admission(admission, poolName);
+  metrics.pluginDuration(*detector, "saturation-detector",
+                         static_cast<double>(reading.durationNs) / 1e9);
+  record.admission = AdmissionRecord{flowcontrol::outcomeName(admission.outcome), detector->name(),
+                                     reading.value, reading.error};
+  if (admission.outcome == flowcontrol::AdmissionResult::Outcome::kFailedOpen) {
+    metrics.pluginError(detector->name(), "saturation-detector");
+    common::logger()->warn(
+        "request {}: saturation detector {} failed ({}); admitting the sheddable request",
+        in.requestId, detector->name(), reading.error);
+  }
+  if (admission.admitted()) return std::nullopt;
+  return fail(record, 429, "ResourceExhausted", flowcontrol::kShedMessage,
+              fmt::format(" (priority {}, objective '{}', pool saturation {:.3f} from {})",
+                          record.priority, record.objective, reading.value, detector->name()));
+}
+
+// Stage 2, after admission: choose the candidates, schedule, run the pre-request hooks.
+RoutingDecision Pipeline::schedule(Pending& pending) {
+  const extproc::RequestInput& in = *pending.input;
+  common::ScopedRequestId logScope(in.requestId);
+  const ConfigSnapshotPtr& snap = pending.snap;
+  const datalayer::EndpointSnapshotPtr& eps = pending.eps;
+  Metrics& metrics = Metrics::get();
+  DecisionRecord& record = pending.record;
+  auto fail = [&](int status, const char* code, std::string message) {
+    return this->fail(record, status, code, std::move(message));
+  };
+  std::vector<const epp_endpoint_view*> candidates = eligible(eps->all(), in);
+  if (candidates.empty()) {
+    return fail(
+        503, "ServiceUnavailable",
+        in.hasSubsetHint ? "no eligible endpoint in the subset hint" : "no healthy endpoint");
+  }
+  std::unique_ptr<RequestContext>& request = pending.request;
+  if (!request) {
+    request =
+        std::make_unique<RequestContext>(std::move(pending.fields), eps, seeds_(), pending.input);
+  }
 
   // Scores computed from stale metrics would be guesses: when every candidate's metrics
   // are stale, spread requests evenly until fresh metrics arrive, and say so once.

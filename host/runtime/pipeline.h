@@ -12,6 +12,8 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <optional>
+#include <string>
 
 #include "host/datalayer/endpoint_snapshot.h"
 #include "host/extproc/request_pipeline.h"
@@ -30,6 +32,7 @@ class Pipeline final : public extproc::RequestPipeline {
 
   Pipeline(SnapshotSource config, datalayer::EndpointStore& endpoints, DecisionLog& decisions,
            SeedSource seeds = {});
+  ~Pipeline() override;
 
   void route(std::shared_ptr<extproc::RequestInput> input, extproc::RouteCallback done) override;
 
@@ -38,6 +41,18 @@ class Pipeline final : public extproc::RequestPipeline {
   extproc::RoutingDecision decide(const std::shared_ptr<extproc::RequestInput>& input);
 
  private:
+  struct Pending;
+
+  // The stages of decide(): prepare (parse, model, priority) answers or hands on a
+  // Pending; admission; schedule answers.
+  std::unique_ptr<Pending> prepare(const std::shared_ptr<extproc::RequestInput>& input,
+                                   extproc::RoutingDecision& answer);
+  std::optional<extproc::RoutingDecision> admitLegacy(Pending& pending);
+  extproc::RoutingDecision schedule(Pending& pending);
+  // Logs, counts and records a failed request; returns its ImmediateResponse decision.
+  extproc::RoutingDecision fail(DecisionRecord& record, int status, const char* code,
+                                std::string message, const std::string& detail = "");
+
   SnapshotSource config_;
   datalayer::EndpointStore& endpoints_;
   DecisionLog& decisions_;
