@@ -18,6 +18,7 @@
 #include "host/common/result.h"
 #include "host/config/picker_config.h"
 #include "host/datalayer/scrape_setup.h"
+#include "host/flowcontrol/flow_control_config.h"
 #include "host/flowcontrol/objectives.h"
 #include "host/loader/plugin_instance.h"
 #include "host/loader/plugin_registry.h"
@@ -41,11 +42,13 @@ struct ConfigSnapshot {
   std::unordered_set<std::string> models;  // empty: any model
   // What the metrics scraper polls with while this snapshot is current.
   datalayer::ScrapeSetupPtr scrape;
-  flowcontrol::Objectives objectives;      // x-gateway-inference-objective -> priority
+  flowcontrol::Objectives objectives;  // x-gateway-inference-objective -> priority
   // The plugin behind `saturationDetector` (null when none is configured or injected).
   const loader::PluginInstance* saturationDetector = nullptr;
-  // The flowControl feature gate. Until flow control ships, legacy admission runs either way.
+  // The flowControl feature gate: on, requests queue in flow control; off, legacy admission.
   bool flowControlGate = false;
+  // The flowControl block resolved against `instances` (enabled = the gate).
+  flowcontrol::FlowControlConfig flowControl;
 
   const loader::PluginInstance* find(const std::string& name) const;
 };

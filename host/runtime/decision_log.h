@@ -24,6 +24,15 @@ struct AdmissionRecord {
   std::string error;      // when it failed
 };
 
+// What flow control did with a request that waited in its queues.
+struct QueueRecord {
+  std::string outcome;  // "Dispatched", "RejectedCapacity", "EvictedTTL", …
+  std::string fairnessId;
+  int32_t band = 0;  // the priority band it waited in
+  int64_t waitNs = 0;
+  std::string detail;  // why it left (a limit, the TTL, a disconnect), when not dispatched
+};
+
 struct DecisionRecord {
   std::string requestId;
   std::string model;
@@ -31,6 +40,7 @@ struct DecisionRecord {
   std::string objective;  // x-gateway-inference-objective, as sent ("" when absent)
   int32_t priority = 0;
   std::optional<AdmissionRecord> admission;
+  std::optional<QueueRecord> queue;
   int64_t wallMs = 0;
   uint64_t configGeneration = 0;
   int httpStatus = 0;  // 0 routed, else the error status sent

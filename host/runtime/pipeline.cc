@@ -79,11 +79,13 @@ bool allStale(const std::vector<const epp_endpoint_view*>& candidates) {
 class Observer final : public extproc::ResponseObserver {
  public:
   Observer(ConfigSnapshotPtr config, std::unique_ptr<RequestContext> request,
-           const epp_endpoint_view* target, int targetIndex)
+           const epp_endpoint_view* target, int targetIndex,
+           std::weak_ptr<flowcontrol::FlowController> flow)
       : config_(std::move(config)),
         request_(std::move(request)),
         target_(target),
-        targetIndex_(targetIndex) {
+        targetIndex_(targetIndex),
+        flow_(std::move(flow)) {
     response_.struct_size = sizeof response_;
     response_.endpoint = target_;
     response_.usage = {-1, -1, -1, -1};
@@ -138,6 +140,8 @@ class Observer final : public extproc::ResponseObserver {
       }
     }
     if (targetIndex_ >= 0) request_->endpoints().addInflight(targetIndex_, -1);
+    // A slot freed: a request held in flow control may dispatch now.
+    if (auto flow = flow_.lock()) flow->wake();
     const auto& f = request_->fields();
     Metrics::get().runningDelta(f.model, -1);
     double seconds = static_cast<double>(response_.completed_ns - f.receivedNs) / 1e9;
@@ -156,6 +160,7 @@ class Observer final : public extproc::ResponseObserver {
   std::unique_ptr<RequestContext> request_;
   const epp_endpoint_view* target_;
   int targetIndex_;
+  std::weak_ptr<flowcontrol::FlowController> flow_;
   HeaderList responseHeaders_;
   std::vector<epp_kv> headerViews_;
   epp_response_view response_{};
@@ -165,13 +170,40 @@ class Observer final : public extproc::ResponseObserver {
 }  // namespace
 
 Pipeline::Pipeline(SnapshotSource config, datalayer::EndpointStore& endpoints,
-                   DecisionLog& decisions, SeedSource seeds)
+                   DecisionLog& decisions, SeedSource seeds, FlowDrive flowDrive)
     : config_(std::move(config)),
       endpoints_(endpoints),
       decisions_(decisions),
       seeds_(seeds ? std::move(seeds) : SeedSource(randomSeed)) {
   // Registers the admission metrics now, so /metrics shows them at 0 before the first shed.
   flowcontrol::FlowControlMetrics::get();
+  flowcontrol::FlowController::Options options;
+  options.config = [source = config_]() -> std::shared_ptr<const flowcontrol::FlowControlConfig> {
+    ConfigSnapshotPtr snap = source();
+    return {snap, &snap->flowControl};  // shares the snapshot: its instances stay alive
+  };
+  options.endpoints = &endpoints_;
+  options.threaded = flowDrive == FlowDrive::kThread;
+  options.hooks.saturationRead = [](const loader::PluginInstance& detector,
+                                    const flowcontrol::SaturationReading& reading) {
+    Metrics& metrics = Metrics::get();
+    metrics.pluginDuration(detector, "saturation-detector",
+                           static_cast<double>(reading.durationNs) / 1e9);
+    if (!reading.ok) {
+      metrics.pluginError(detector.name(), "saturation-detector");
+      common::logger()->warn("flow control: saturation detector {} failed ({}); dispatching",
+                             detector.name(), reading.error);
+    }
+  };
+  options.hooks.fairnessFault = [](const loader::PluginInstance& fairness,
+                                   const std::string& fault) {
+    Metrics::get().pluginError(fairness.name(), "fairness-policy");
+    common::logger()->warn(
+        "flow control: fairness policy {} misbehaved ({}); the oldest head "
+        "dispatched instead",
+        fairness.name(), fault);
+  };
+  flow_ = std::make_shared<flowcontrol::FlowController>(std::move(options));
 }
 
 // What the prepare stage hands to admission and scheduling: the parsed request, its
@@ -188,17 +220,99 @@ struct Pipeline::Pending {
   std::unique_ptr<RequestContext> request;
 };
 
-Pipeline::~Pipeline() = default;
+// A prepared request waiting in flow control: it holds the transport's callback (no
+// thread waits) and leaves through the schedule stage or an error answer.
+class Pipeline::Queued final : public flowcontrol::FlowRequest {
+ public:
+  Queued(Pipeline& pipeline, std::unique_ptr<Pending> pending, extproc::RouteCallback done)
+      : pipeline_(pipeline), pending_(std::move(pending)), done_(std::move(done)) {}
+
+  void dispatch(const flowcontrol::QueueExit& exit) override {
+    record(exit);
+    RoutingDecision decision;
+    try {
+      // Late binding: the endpoints as they are now, not as they were at arrival.
+      pending_->eps = pipeline_.endpoints_.current();
+      pending_->request->rebindEndpoints(pending_->eps);
+      decision = pipeline_.schedule(*pending_);
+    } catch (const std::exception& e) {
+      common::logger()->error("request {}: internal error: {}", pending_->record.requestId,
+                              e.what());
+      decision = RoutingDecision::error(500, "Internal", "internal error");
+    }
+    done_(std::move(decision));
+  }
+
+  void reject(const flowcontrol::QueueExit& exit) override {
+    record(exit);
+    flowcontrol::QueueError error = flowcontrol::queueError(exit.outcome);
+    std::string detail = fmt::format(
+        " ({}; band {}, fairness id '{}', waited {:.1f} ms)", exit.detail, exit.bandPriority,
+        pending_->request->fields().fairnessId, static_cast<double>(exit.waitNs) / 1e6);
+    done_(pipeline_.fail(pending_->record, error.status, error.code, error.message, detail));
+  }
+
+ private:
+  void record(const flowcontrol::QueueExit& exit) {
+    pending_->record.queue =
+        QueueRecord{flowcontrol::outcomeLabel(exit.outcome), pending_->request->fields().fairnessId,
+                    exit.bandPriority, exit.waitNs,
+                    exit.outcome == flowcontrol::QueueOutcome::kDispatched ? "" : exit.detail};
+  }
+
+  Pipeline& pipeline_;
+  std::unique_ptr<Pending> pending_;
+  extproc::RouteCallback done_;
+};
+
+Pipeline::~Pipeline() { flow_->shutdown(); }
+
+std::function<void()> Pipeline::flowWaker() const {
+  return [flow = std::weak_ptr<flowcontrol::FlowController>(flow_)] {
+    if (auto f = flow.lock()) f->wake();
+  };
+}
 
 void Pipeline::route(std::shared_ptr<extproc::RequestInput> input, extproc::RouteCallback done) {
   RoutingDecision decision;
   try {
-    decision = decide(input);
+    std::unique_ptr<Pending> pending = prepare(input, decision);
+    if (pending && pending->snap->flowControl.enabled) {
+      enqueue(std::move(pending), std::move(done));
+      return;
+    }
+    if (pending) {
+      if (auto shed = admitLegacy(*pending)) {
+        decision = std::move(*shed);
+      } else {
+        decision = schedule(*pending);
+      }
+    }
   } catch (const std::exception& e) {
     common::logger()->error("request {}: internal error: {}", input->requestId, e.what());
     decision = RoutingDecision::error(500, "Internal", "internal error");
   }
   done(std::move(decision));
+}
+
+void Pipeline::enqueue(std::unique_ptr<Pending> pending, extproc::RouteCallback done) {
+  Pending& p = *pending;
+  // Ordering policies read the request (headers, per-request state) while it waits.
+  p.request = std::make_unique<RequestContext>(std::move(p.fields), p.eps, seeds_(), p.input);
+  const scheduling::RequestFields& f = p.request->fields();
+  flowcontrol::FlowRequestInfo info;
+  info.requestId = f.requestId;
+  info.key = {f.fairnessId, f.priority};
+  info.byteSize = static_cast<int64_t>(p.input->body.size());
+  info.view = p.request->view();
+  info.modelName = p.record.model;
+  info.targetModelName = p.record.targetModel;
+  const epp_endpoint_list& all = p.eps->all();
+  if (all.count > 0) info.pool.assign(all.items[0]->pool.ptr, all.items[0]->pool.len);
+  info.cancel = p.input->cancelled;
+  std::shared_ptr<const flowcontrol::FlowControlConfig> config(p.snap, &p.snap->flowControl);
+  flow_->enqueue(std::make_unique<Queued>(*this, std::move(pending), std::move(done)),
+                 std::move(info), std::move(config));
 }
 
 RoutingDecision Pipeline::decide(const std::shared_ptr<extproc::RequestInput>& input) {
@@ -376,7 +490,7 @@ RoutingDecision Pipeline::schedule(Pending& pending) {
     record.primaryProfile = "degraded-round-robin";
     record.picks = {d.destination};
     d.observer =
-        std::make_unique<Observer>(snap, std::move(request), pick, eps->findById(pick->id));
+        std::make_unique<Observer>(snap, std::move(request), pick, eps->findById(pick->id), flow_);
     decisions_.add(std::move(record));
     return d;
   }
@@ -423,7 +537,7 @@ RoutingDecision Pipeline::schedule(Pending& pending) {
     record.picks.emplace_back(t->host_port.ptr, t->host_port.len);
   const epp_endpoint_view* primary = result.targets.front();
   int index = eps->findById(primary->id);
-  d.observer = std::make_unique<Observer>(snap, std::move(request), primary, index);
+  d.observer = std::make_unique<Observer>(snap, std::move(request), primary, index, flow_);
   decisions_.add(std::move(record));
   return d;
 }
@@ -431,20 +545,33 @@ RoutingDecision Pipeline::schedule(Pending& pending) {
 void logAdmissionMode(const ConfigSnapshot& snapshot) {
   auto& log = *common::logger();
   const loader::PluginInstance* detector = snapshot.saturationDetector;
+  if (snapshot.flowControlGate) {
+    const flowcontrol::FlowControlConfig& fc = snapshot.flowControl;
+    std::string bands;
+    for (const auto& b : fc.bands) {
+      bands += fmt::format("{}{} ({}, {}, maxRequests {}, maxBytes {})", bands.empty() ? "" : "; ",
+                           b.priority, b.fairness->name(), b.ordering->name(), b.maxRequests,
+                           b.maxBytes);
+    }
+    log.info(
+        "admission: flow control: requests queue by (fairness id, priority) and dispatch while "
+        "{}; bands: {}; other priorities: {}, {}, maxRequests {}, maxBytes {}; "
+        "defaultRequestTTL {} ms, maxRequests {}, maxBytes {}",
+        detector == nullptr
+            ? std::string("always (no saturation detector)")
+            : fmt::format("{} ({}) reads < 1.0", detector->name(), detector->typeName()),
+        bands.empty() ? "none configured" : bands, fc.defaultBand.fairness->name(),
+        fc.defaultBand.ordering->name(), fc.defaultBand.maxRequests, fc.defaultBand.maxBytes,
+        fc.defaultTtlNs / 1'000'000, fc.maxRequests, fc.maxBytes);
+    return;
+  }
   std::string how =
       detector == nullptr
           ? std::string("no saturation detector: sheddable requests are never shed")
           : fmt::format("sheddable requests (priority < 0) shed while {} ({}) reads >= 1.0",
                         detector->name(), detector->typeName());
-  if (snapshot.flowControlGate) {
-    log.warn(
-        "admission: the flowControl feature gate is on, but flow control is not "
-        "implemented yet; using legacy admission: {}",
-        how);
-  } else {
-    log.info("admission: legacy mode: {}; {} objective(s) configured", how,
-             snapshot.objectives.size());
-  }
+  log.info("admission: legacy mode: {}; {} objective(s) configured", how,
+           snapshot.objectives.size());
 }
 
 }  // namespace epp::runtime
