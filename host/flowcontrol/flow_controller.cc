@@ -119,7 +119,7 @@ void FlowController::enqueue(std::unique_ptr<FlowRequest> request, FlowRequestIn
   }
   const int64_t end = common::monotonicNowNs();
   if (refusal.empty()) {
-    metrics.enqueued(labels, "Queued", seconds(end - start));
+    metrics.enqueued(labels, "Queued", seconds(end - start), series);
     wake();
     return;
   }
@@ -288,7 +288,7 @@ void FlowController::finish(Exit exit, int64_t nowNs) {
   }
   QueueExit out{exit.outcome, std::max<int64_t>(0, nowNs - item.queued.enqueued_ns),
                 std::move(exit.detail), item.queued.priority};
-  FlowControlMetrics::get().left(item.info, exit.outcome, seconds(out.waitNs));
+  FlowControlMetrics::get().left(item.info, exit.outcome, seconds(out.waitNs), item.series);
   try {
     if (exit.outcome == QueueOutcome::kDispatched) {
       dispatched_.fetch_add(1, std::memory_order_relaxed);

@@ -3,6 +3,7 @@
 #include <prometheus/registry.h>
 
 #include <initializer_list>
+#include <string_view>
 
 #include "host/common/metrics_registry.h"
 
@@ -146,6 +147,12 @@ const FlowSeries* FlowControlMetrics::series(const FlowRequestInfo& info) {
                                                        {"target_model_name", info.targetModelName}};
     it->second.size = &queueSize_.Add(labels);
     it->second.bytes = &queueBytes_.Add(labels);
+    it->second.enqueued = &enqueueDuration_.Add(
+        {{"fairness_id", info.key.fairnessId}, {"priority", priority}, {"outcome", "Queued"}},
+        kFastBuckets);
+    auto waited = labels;
+    waited.emplace("outcome", outcomeLabel(QueueOutcome::kDispatched));
+    it->second.waited = &queueDuration_.Add(waited, kQueueBuckets);
   }
   return &it->second;
 }
@@ -154,8 +161,12 @@ void FlowControlMetrics::poolSaturation(const std::string& pool, double value) {
   poolSaturation_.Add({{"inference_pool", pool}}).Set(value);
 }
 
-void FlowControlMetrics::enqueued(const FlowRequestInfo& info, const char* outcome,
-                                  double seconds) {
+void FlowControlMetrics::enqueued(const FlowRequestInfo& info, const char* outcome, double seconds,
+                                  const FlowSeries* series) {
+  if (series != nullptr && std::string_view(outcome) == "Queued") {
+    series->enqueued->Observe(seconds);
+    return;
+  }
   enqueueDuration_
       .Add({{"fairness_id", info.key.fairnessId},
             {"priority", std::to_string(info.key.priority)},
@@ -164,7 +175,12 @@ void FlowControlMetrics::enqueued(const FlowRequestInfo& info, const char* outco
       .Observe(seconds);
 }
 
-void FlowControlMetrics::left(const FlowRequestInfo& info, QueueOutcome outcome, double seconds) {
+void FlowControlMetrics::left(const FlowRequestInfo& info, QueueOutcome outcome, double seconds,
+                              const FlowSeries* series) {
+  if (series != nullptr && outcome == QueueOutcome::kDispatched) {
+    series->waited->Observe(seconds);
+    return;
+  }
   queueDuration_
       .Add({{"fairness_id", info.key.fairnessId},
             {"priority", std::to_string(info.key.priority)},

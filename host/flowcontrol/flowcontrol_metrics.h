@@ -29,10 +29,12 @@
 
 namespace epp::flowcontrol {
 
-// The queue gauges of one label set.
+// The series of one label set that every queued request touches.
 struct FlowSeries {
   prometheus::Gauge* size = nullptr;
   prometheus::Gauge* bytes = nullptr;
+  prometheus::Histogram* enqueued = nullptr;  // enqueue duration, outcome "Queued"
+  prometheus::Histogram* waited = nullptr;    // queue duration, outcome "Dispatched"
 };
 
 class FlowControlMetrics {
@@ -45,8 +47,11 @@ class FlowControlMetrics {
   // Flow control.
   const FlowSeries* series(const FlowRequestInfo& info);
   void poolSaturation(const std::string& pool, double value);
-  void enqueued(const FlowRequestInfo& info, const char* outcome, double seconds);
-  void left(const FlowRequestInfo& info, QueueOutcome outcome, double seconds);
+  // `series` (optional) is the request's: the common outcomes use its cached histograms.
+  void enqueued(const FlowRequestInfo& info, const char* outcome, double seconds,
+                const FlowSeries* series = nullptr);
+  void left(const FlowRequestInfo& info, QueueOutcome outcome, double seconds,
+            const FlowSeries* series = nullptr);
   void dispatchCycle(double seconds);
   void failOpen();
 

@@ -30,7 +30,7 @@ TEST(ConfigFilesTest, TheExamplesExist) {
   EXPECT_THAT(names,
               ::testing::IsSupersetOf({"default.yaml", "decision-tree.yaml", "gie-reference.yaml",
                                        "random.yaml", "load-only.yaml", "admission.yaml",
-                                       "reference-default.yaml"}));
+                                       "reference-default.yaml", "flow-control.yaml"}));
 }
 
 TEST(ConfigFilesTest, AdmissionExampleDeclaresObjectivesAndItsDetector) {
