@@ -83,7 +83,8 @@ class Observer final : public extproc::ResponseObserver {
            std::weak_ptr<flowcontrol::FlowController> flow)
       : config_(std::move(config)),
         request_(std::move(request)),
-        target_(target),
+        // The snapshot's own view: `target` may be a short-lived copy (live in-flight counts).
+        target_(targetIndex >= 0 ? request_->endpoints().view(targetIndex) : target),
         targetIndex_(targetIndex),
         flow_(std::move(flow)) {
     response_.struct_size = sizeof response_;
@@ -218,6 +219,8 @@ struct Pipeline::Pending {
   scheduling::RequestFields fields;
   // Built from `fields` when first needed (plugins see it from then on).
   std::unique_ptr<RequestContext> request;
+  // When set, the candidates' views: `eps` with live in-flight counts.
+  std::shared_ptr<const flowcontrol::LiveViews> live;
 };
 
 // A prepared request waiting in flow control: it holds the transport's callback (no
@@ -232,7 +235,11 @@ class Pipeline::Queued final : public flowcontrol::FlowRequest {
     RoutingDecision decision;
     try {
       // Late binding: the endpoints as they are now, not as they were at arrival.
+      // Late binding: the endpoints as they are now, not as they were at arrival, with the
+      // in-flight counts of this instant (the dispatcher is serial, so each dispatch sees
+      // the one before it).
       pending_->eps = pipeline_.endpoints_.current();
+      pending_->live = flowcontrol::liveViews(pending_->eps);
       pending_->request->rebindEndpoints(pending_->eps);
       decision = pipeline_.schedule(*pending_);
     } catch (const std::exception& e) {
@@ -459,7 +466,8 @@ RoutingDecision Pipeline::schedule(Pending& pending) {
   auto fail = [&](int status, const char* code, std::string message) {
     return this->fail(record, status, code, std::move(message));
   };
-  std::vector<const epp_endpoint_view*> candidates = eligible(eps->all(), in);
+  std::vector<const epp_endpoint_view*> candidates =
+      eligible(pending.live ? pending.live->all() : eps->all(), in);
   if (candidates.empty()) {
     return fail(
         503, "ServiceUnavailable",

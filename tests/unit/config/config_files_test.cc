@@ -61,7 +61,7 @@ TEST(ConfigFilesTest, EveryExampleParsesAndResolves) {
     SCOPED_TRACE(file);
     auto config = loadConfigFile(file);
     ASSERT_TRUE(config) << config.error();
-    auto status = resolveConfig(*config, testing::lookupIn(testing::builtinKinds()));
+    auto status = resolveConfig(*config, testing::lookupIn(testing::builtinKindsWithPolicies()));
     EXPECT_TRUE(status) << status.error();
   }
 }

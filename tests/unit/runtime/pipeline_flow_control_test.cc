@@ -202,7 +202,7 @@ saturationDetector: {pluginRef: concurrency-detector}
                                          Pipeline::SeedSource{}, Pipeline::FlowDrive::kManual);
   std::optional<RoutingDecision> a, b;
   route("a", "", a);
-  route("b", "", b);  // saturated, but priority 0 is never shed nor queued in legacy mode
+  route("b", "", b);    // saturated, but priority 0 is never shed nor queued in legacy mode
   ASSERT_TRUE(a && b);  // answered inline, without the dispatcher
   EXPECT_EQ(a->httpStatus, 0);
   EXPECT_EQ(b->httpStatus, 0);
