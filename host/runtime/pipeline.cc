@@ -3,15 +3,19 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <optional>
 #include <random>
 
 #include "host/common/clock.h"
 #include "host/common/logging.h"
 #include "host/flowcontrol/flowcontrol_metrics.h"
 #include "host/flowcontrol/legacy_admission.h"
+#include "host/flowcontrol/rate_limiter.h"
 #include "host/request/openai_request.h"
 #include "host/request/usage_parser.h"
+#include "host/routing/model_rewrite.h"
 #include "host/runtime/metrics.h"
+#include "host/runtime/model_routing.h"
 #include "host/scheduling/request_context.h"
 #include "host/scheduling/scheduler.h"
 
@@ -23,7 +27,6 @@ using extproc::RoutingDecision;
 using scheduling::RequestContext;
 
 constexpr char kFairnessHeader[] = "x-gateway-inference-fairness-id";
-constexpr char kRewriteHeader[] = "x-gateway-model-name-rewrite";
 
 const std::string* findHeader(const HeaderList& headers, std::string_view name) {
   for (const auto& [k, v] : headers) {
@@ -90,11 +93,14 @@ class Observer final : public extproc::ResponseObserver {
     response_.struct_size = sizeof response_;
     response_.endpoint = target_;
     response_.usage = {-1, -1, -1, -1};
+    // A request routed as another model than its body named: responses get the name back.
+    const auto& f = request_->fields();
+    if (f.targetModel != f.model) rewriteBack_.emplace(f.targetModel, f.model);
     if (targetIndex_ >= 0) request_->endpoints().addInflight(targetIndex_, 1);
     Metrics::get().runningDelta(request_->fields().model, 1);
   }
 
-  void onResponseHeaders(const HeaderList& headers, HeaderList&) override {
+  void onResponseHeaders(const HeaderList& headers, HeaderList& setHeaders) override {
     common::ScopedRequestId logScope(request_->fields().requestId);
     responseHeaders_ = headers;
     headerViews_.clear();
@@ -114,10 +120,13 @@ class Observer final : public extproc::ResponseObserver {
         fn(p->pluginPtr(), request_->view(), &response_);
       }
     }
+    // Headers plugins added to the client's response (response_set_header, ABI 1.2).
+    for (auto& header : request_->takeResponseHeaders()) setHeaders.push_back(std::move(header));
   }
 
   void onResponseBody(std::string& chunk, bool endOfStream) override {
     common::ScopedRequestId logScope(request_->fields().requestId);
+    if (rewriteBack_) rewriteBack_->rewrite(chunk, endOfStream);
     if (!usage_) usage_ = std::make_unique<request::UsageParser>(false);
     usage_->feed(chunk, endOfStream);
     if (endOfStream) copyUsage();
@@ -166,6 +175,7 @@ class Observer final : public extproc::ResponseObserver {
   std::vector<epp_kv> headerViews_;
   epp_response_view response_{};
   std::unique_ptr<request::UsageParser> usage_;
+  std::optional<routing::ModelNameRewriter> rewriteBack_;
 };
 
 }  // namespace
@@ -234,7 +244,6 @@ class Pipeline::Queued final : public flowcontrol::FlowRequest {
     record(exit);
     RoutingDecision decision;
     try {
-      // Late binding: the endpoints as they are now, not as they were at arrival.
       // Late binding: the endpoints as they are now, not as they were at arrival, with the
       // in-flight counts of this instant (the dispatcher is serial, so each dispatch sees
       // the one before it).
@@ -361,10 +370,11 @@ std::unique_ptr<Pipeline::Pending> Pipeline::prepare(
 
   const std::string* pathHeader = findHeader(in.headers, ":path");
   std::string path = pathHeader ? *pathHeader : "";
+  // Candidates at arrival: model routing checks LoRA placement over them.
+  std::vector<const epp_endpoint_view*> candidates = eligible(eps->all(), in);
 
   if (in.headersOnly) {
     // No body, no model: the reference sends these to a random endpoint.
-    std::vector<const epp_endpoint_view*> candidates = eligible(eps->all(), in);
     if (candidates.empty()) {
       return in.hasSubsetHint
                  ? fail(503, "ServiceUnavailable", "no eligible endpoint in the subset hint")
@@ -382,8 +392,7 @@ std::unique_ptr<Pipeline::Pending> Pipeline::prepare(
   auto parsed = request::parseOpenAiRequest(in.body, request::apiTypeForPath(path));
   if (!parsed) return fail(400, "BadRequest", parsed.error());
   record.model = parsed->model;
-  const std::string* rewrite = findHeader(in.headers, kRewriteHeader);
-  record.targetModel = rewrite && !rewrite->empty() ? *rewrite : parsed->model;
+  routing::Route route = routeModel(*snap, in, *parsed, candidates, seeds_, record);
   const std::string* objective = findHeader(in.headers, flowcontrol::kObjectiveHeader);
   if (objective && !objective->empty()) {
     flowcontrol::ObjectivePriority found = snap->objectives.lookup(*objective);
@@ -395,8 +404,17 @@ std::unique_ptr<Pipeline::Pending> Pipeline::prepare(
     }
   }
   metrics.requestStarted(record.model, record.targetModel, record.priority);
-  if (!snap->models.empty() && snap->models.count(record.targetModel) == 0) {
-    return fail(404, "NotFound", "model " + record.targetModel + " is not served here");
+  if (!route.ok()) return fail(route.httpStatus, route.errorCode.c_str(), route.errorMessage);
+
+  if (!snap->rateLimiters.empty()) {
+    if (auto refused = flowcontrol::checkRateLimits(snap->rateLimiters, in.headers,
+                                                    common::monotonicNowNs())) {
+      fail(429, "ResourceExhausted", "rate limit exceeded",
+           fmt::format(" (limit '{}', key '{}', retry after {} s)", refused->limiter->spec().name,
+                       refused->key, refused->retryAfterSeconds()));
+      answer.errorHeaders.emplace_back("retry-after", refused->retryAfterSeconds());
+      return nullptr;
+    }
   }
 
   scheduling::RequestFields fields;
@@ -404,6 +422,7 @@ std::unique_ptr<Pipeline::Pending> Pipeline::prepare(
   fields.path = std::move(path);
   fields.model = parsed->model;
   fields.targetModel = record.targetModel;
+  fields.loraAdapter = route.loraAdapter;
   fields.priority = record.priority;
   const std::string* fairness = findHeader(in.headers, kFairnessHeader);
   if (fairness && !fairness->empty()) fields.fairnessId = *fairness;
