@@ -223,8 +223,8 @@ struct FlowControlSpec {
 struct RateLimitRule {
   enum class Algorithm { kTokenBucket, kSlidingWindow };
   Algorithm algorithm = Algorithm::kTokenBucket;
-  double rate = 0;        // token bucket: tokens added per second
-  double burst = 0;       // token bucket: bucket size
+  double rate = 0;          // token bucket: tokens added per second
+  double burst = 0;         // token bucket: bucket size
   int64_t maxRequests = 0;  // sliding window: requests allowed per window
   int64_t windowNs = 0;     // sliding window: its length
 };

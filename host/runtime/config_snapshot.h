@@ -44,7 +44,7 @@ struct ConfigSnapshot {
   std::shared_ptr<const routing::Router> router;
   // What the metrics scraper polls with while this snapshot is current.
   datalayer::ScrapeSetupPtr scrape;
-  flowcontrol::Objectives objectives;      // x-gateway-inference-objective -> priority
+  flowcontrol::Objectives objectives;  // x-gateway-inference-objective -> priority
   // `rateLimits:`, in config order; an unchanged limit keeps its counts across reloads.
   std::vector<std::shared_ptr<flowcontrol::RateLimiter>> rateLimiters;
   // The plugin behind `saturationDetector` (null when none is configured or injected).

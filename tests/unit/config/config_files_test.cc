@@ -29,11 +29,10 @@ TEST(ConfigFilesTest, TheExamplesExist) {
     names.push_back(std::filesystem::path(file).filename().string());
   }
   EXPECT_THAT(names,
-              ::testing::IsSupersetOf({"default.yaml", "decision-tree.yaml", "gie-reference.yaml",
-                                       "random.yaml", "load-only.yaml", "admission.yaml",
-                                       "canary.yaml", "reference-default.yaml",
-                                       "pd-disaggregation.yaml", "flow-control.yaml",
-                                       "multi-tenant.yaml"}));
+              ::testing::IsSupersetOf(
+                  {"default.yaml", "decision-tree.yaml", "gie-reference.yaml", "random.yaml",
+                   "load-only.yaml", "admission.yaml", "canary.yaml", "reference-default.yaml",
+                   "pd-disaggregation.yaml", "flow-control.yaml", "multi-tenant.yaml"}));
 }
 
 TEST(ConfigFilesTest, AdmissionExampleDeclaresObjectivesAndItsDetector) {

@@ -92,6 +92,52 @@ TEST_F(PipelineFlowControlTest, TheExampleConfigResolvesIntoBands) {
   EXPECT_EQ(other.ordering->name(), "fcfs-ordering-policy");
 }
 
+TEST_F(PipelineFlowControlTest, TheMultiTenantExampleLimitsTenantsThenQueuesThemFairly) {
+  auto parsed = config::loadConfigFile(std::string(EPP_CONFIGS_DIR) + "/multi-tenant.yaml");
+  ASSERT_TRUE(parsed) << parsed.error();
+  auto snap = build(std::move(*parsed));
+  ASSERT_TRUE(snap) << snap.error();
+  const ConfigSnapshot& s = **snap;
+  // Rate limits: per tenant (the fairness id), gold and trial tenants with their own rule.
+  ASSERT_EQ(s.rateLimiters.size(), 2u);
+  const config::RateLimitSpec& tenants = s.rateLimiters[0]->spec();
+  EXPECT_EQ(tenants.keyHeader, "x-gateway-inference-fairness-id");
+  EXPECT_EQ(tenants.rule.algorithm, config::RateLimitRule::Algorithm::kTokenBucket);
+  EXPECT_DOUBLE_EQ(tenants.rule.rate, 20);
+  EXPECT_DOUBLE_EQ(tenants.rule.burst, 40);
+  ASSERT_EQ(tenants.overrides.size(), 2u);
+  EXPECT_DOUBLE_EQ(tenants.overrides.at("tenant-gold").rate, 100);
+  EXPECT_EQ(tenants.overrides.at("tenant-trial").algorithm,
+            config::RateLimitRule::Algorithm::kSlidingWindow);
+  EXPECT_EQ(tenants.overrides.at("tenant-trial").maxRequests, 60);
+  EXPECT_EQ(s.rateLimiters[1]->spec().keyHeader, "x-user");
+  // A tenant over its bucket is refused before it is queued (429 with retry-after).
+  extproc::HeaderList blue = {{"x-gateway-inference-fairness-id", "tenant-blue"}};
+  int64_t now = 1'000'000'000;
+  for (int i = 0; i < 40; ++i) {
+    EXPECT_FALSE(flowcontrol::checkRateLimits(s.rateLimiters, blue, now)) << i;
+  }
+  auto refused = flowcontrol::checkRateLimits(s.rateLimiters, blue, now);
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->key, "tenant-blue");
+  // Flow control: the utilization detector gates dispatch; every band takes turns by tenant.
+  const flowcontrol::FlowControlConfig& fc = s.flowControl;
+  EXPECT_TRUE(fc.enabled);
+  ASSERT_NE(fc.detector, nullptr);
+  EXPECT_EQ(fc.detector->typeName(), "utilization-detector");
+  EXPECT_EQ(fc.defaultTtlNs, 60'000'000'000);
+  ASSERT_EQ(fc.bands.size(), 3u);
+  for (const auto& band : fc.bands) {
+    EXPECT_EQ(band.fairness->name(), "round-robin-fairness-policy") << band.priority;
+  }
+  EXPECT_EQ(fc.bands[0].priority, 100);
+  EXPECT_EQ(fc.bands[0].ordering->name(), "edf-ordering-policy");
+  EXPECT_EQ(fc.bands[2].priority, -1);
+  EXPECT_EQ(fc.bands[2].maxRequests, 500);
+  EXPECT_EQ(fc.bandFor(5).ordering->name(), "edf-ordering-policy");
+  EXPECT_EQ(s.objectives.lookup("batch").priority, -1);
+}
+
 TEST_F(PipelineFlowControlTest, AnUnknownPolicyIsAConfigError) {
   auto parsed = config::parseConfig(R"(apiVersion: inference.networking.x-k8s.io/v1alpha1
 kind: EndpointPickerConfig
