@@ -345,6 +345,18 @@ TEST_F(EppdFlowControlTest, OverTheBandLimitIs429AndACancelledRequestFreesItsSlo
   byId("q2").cancel();
   EXPECT_TRUE(waitQueued(3, std::chrono::seconds(2)));
   EXPECT_EQ(eppd_->awaitMetric(R"(eppd_admission_rejections_total{reason="cancelled"})", 1), 1);
+  // The band-0 flow's gauge drops to the two left; the wait is counted with its outcome.
+  EXPECT_DOUBLE_EQ(eppd_->metric(R"(inference_extension_flow_control_queue_size{)"
+                                 R"(fairness_id="default-flow",inference_pool="default",)"
+                                 R"(model_name="sim-model",priority="0",)"
+                                 R"(target_model_name="sim-model"})"),
+                   2);
+  EXPECT_DOUBLE_EQ(
+      eppd_->metric(R"(inference_extension_flow_control_request_queue_duration_seconds_count{)"
+                    R"(fairness_id="default-flow",inference_pool="default",model_name="sim-model",)"
+                    R"(outcome="EvictedContextCancelled",priority="0",)"
+                    R"(target_model_name="sim-model"})"),
+      1);
   json cancelled = decision("q2");
   EXPECT_EQ(cancelled["status"], 503);
   EXPECT_EQ(cancelled["queue"]["outcome"], "EvictedContextCancelled");
