@@ -71,18 +71,22 @@ int serve(const ServeOptions& options) {
   logAdmissionMode(*snapshot);
 
   datalayer::EndpointStore endpoints;
+  DecisionLog decisions(static_cast<size_t>(std::max(0, server.decisionHistory)));
+  Pipeline pipeline(currentSnapshot, endpoints, decisions);
   // Plugins' data hooks: pool membership and KV-cache events.
   DataEvents dataEvents(endpoints);
-  endpoints.setPublishListener([&dataEvents](const datalayer::EndpointSnapshot& published) {
-    exportPoolMetrics(published);
-    dataEvents.endpointsPublished(published);
+  // Every published endpoint snapshot updates the pool gauges, lets flow control look
+  // whether the pool has room again, and tells plugins who joined or left.
+  endpoints.setPublishListener([wake = pipeline.flowWaker(), &dataEvents](
+                                   const datalayer::EndpointSnapshot& s) {
+    exportPoolMetrics(s);
+    wake();
+    dataEvents.endpointsPublished(s);
   });
   endpoints.replace(staticEndpoints(snapshot->config));
   dataEvents.configPublished(*snapshot);
   // Polls endpoint metrics with the adapters and settings of whichever snapshot is current.
   datalayer::MetricsScraper scraper(endpoints, [&live] { return live.current()->scrape; });
-  DecisionLog decisions(static_cast<size_t>(std::max(0, server.decisionHistory)));
-  Pipeline pipeline(currentSnapshot, endpoints, decisions);
 
   extproc::HealthState health;
   extproc::ServerOptions grpcOptions;
@@ -141,6 +145,7 @@ int serve(const ServeOptions& options) {
   adminSources.reload = [&reloads] { return reloads.reloadNow("POST /reload"); };
   adminSources.endpoints = &endpoints;
   adminSources.decisions = &decisions;
+  adminSources.flowControl = [&pipeline] { return pipeline.flowControl().stats(); };
   auto admin = admin::AdminServer::start(options.adminAddress.value_or(server.adminAddress),
                                          options.adminPort.value_or(server.adminPort),
                                          std::move(adminSources));

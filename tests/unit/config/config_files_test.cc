@@ -29,10 +29,11 @@ TEST(ConfigFilesTest, TheExamplesExist) {
     names.push_back(std::filesystem::path(file).filename().string());
   }
   EXPECT_THAT(names,
-              ::testing::IsSupersetOf({"default.yaml", "decision-tree.yaml", "gie-reference.yaml",
-                                       "random.yaml", "load-only.yaml", "admission.yaml",
-                                       "canary.yaml", "reference-default.yaml", "pd-disaggregation.yaml",
-                                       "precise-prefix-cache.yaml", "precise-sim.yaml"}));
+              ::testing::IsSupersetOf(
+                  {"default.yaml", "decision-tree.yaml", "gie-reference.yaml", "random.yaml",
+                   "load-only.yaml", "admission.yaml", "canary.yaml", "reference-default.yaml",
+                   "pd-disaggregation.yaml", "flow-control.yaml", "multi-tenant.yaml",
+                   "precise-prefix-cache.yaml", "precise-sim.yaml"}));
 }
 
 TEST(ConfigFilesTest, AdmissionExampleDeclaresObjectivesAndItsDetector) {
@@ -63,7 +64,7 @@ TEST(ConfigFilesTest, EveryExampleParsesAndResolves) {
     SCOPED_TRACE(file);
     auto config = loadConfigFile(file);
     ASSERT_TRUE(config) << config.error();
-    auto status = resolveConfig(*config, testing::lookupIn(testing::builtinKinds()));
+    auto status = resolveConfig(*config, testing::lookupIn(testing::builtinKindsWithPolicies()));
     EXPECT_TRUE(status) << status.error();
   }
 }
