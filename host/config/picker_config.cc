@@ -155,6 +155,12 @@ Result<PickerConfig> loadConfigFile(const std::string& path) {
     if (source.kind == EndpointSourceSpec::Kind::kFile && fs::path(source.path).is_relative()) {
       source.path = (base / source.path).lexically_normal().string();
     }
+    for (std::string* file : {&source.kubernetes.tokenFile, &source.kubernetes.caFile}) {
+      if (source.kind == EndpointSourceSpec::Kind::kKubernetes && !file->empty() &&
+          fs::path(*file).is_relative()) {
+        *file = (base / *file).lexically_normal().string();
+      }
+    }
   }
   return config;
 }
