@@ -544,7 +544,7 @@ void parseServer(Diagnostics& diag, const Field& field, PickerConfig& config) {
 void parseScraping(Diagnostics& diag, const Field& field, PickerConfig& config) {
   MapReader map(diag, field,
                 {"enabled", "interval", "timeout", "healthInterval", "failureThreshold",
-                 "stalenessThreshold", "maxBodySize"},
+                 "stalenessThreshold", "maxBodySize", "scheme", "insecureSkipVerify", "caFile"},
                 /*nullIsEmpty=*/true);
   ScrapingSpec& spec = config.scraping;
   if (auto f = map.get("enabled")) {
@@ -567,6 +567,21 @@ void parseScraping(Diagnostics& diag, const Field& field, PickerConfig& config) 
   duration("stalenessThreshold", spec.stalenessNs, 1'000'000, "at least 1ms");
   if (auto f = map.get("failureThreshold")) {
     if (auto n = readInt(diag, *f, 1, 1000)) spec.failureThreshold = static_cast<int>(*n);
+  }
+  if (auto f = map.get("scheme")) {
+    if (auto text = readString(diag, *f)) {
+      if (*text == "http" || *text == "https") {
+        spec.scheme = *text;
+      } else {
+        diag.error(f->where, fmt::format("{}: '{}' is not http or https", f->name(), *text));
+      }
+    }
+  }
+  if (auto f = map.get("insecureSkipVerify")) {
+    if (auto on = readBool(diag, *f)) spec.insecureSkipVerify = *on;
+  }
+  if (auto f = map.get("caFile")) {
+    if (auto text = readString(diag, *f)) spec.caFile = *text;
   }
   if (auto f = map.get("maxBodySize")) {
     if (auto n = readBytes(diag, *f)) {

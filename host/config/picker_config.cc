@@ -151,6 +151,9 @@ Result<PickerConfig> loadConfigFile(const std::string& path) {
   for (std::string& dir : config->pluginDirs) {
     if (fs::path(dir).is_relative()) dir = (base / dir).lexically_normal().string();
   }
+  if (std::string& ca = config->scraping.caFile; !ca.empty() && fs::path(ca).is_relative()) {
+    ca = (base / ca).lexically_normal().string();
+  }
   for (EndpointSourceSpec& source : config->endpointSources) {
     if (source.kind == EndpointSourceSpec::Kind::kFile && fs::path(source.path).is_relative()) {
       source.path = (base / source.path).lexically_normal().string();

@@ -206,6 +206,11 @@ struct ScrapingSpec {
   int failureThreshold = 3;                  // consecutive failures before unhealthy
   int64_t stalenessNs = 2'000'000'000;       // older metrics are flagged stale
   int64_t maxBodyBytes = 4 << 20;
+  // https: TLS to every endpoint; the certificate must chain to caFile (empty: the
+  // system's trust store) and name the endpoint's IP, unless insecureSkipVerify.
+  std::string scheme = "http";
+  bool insecureSkipVerify = false;
+  std::string caFile;  // absolute after loadConfigFile
 };
 
 // Ports 0..65535 (0: pick a free port); addresses are IP literals.
