@@ -269,6 +269,24 @@ json decisionJson(const runtime::DecisionRecord& r) {
   if (!r.error.empty()) out["error"] = r.error;
   out["priority"] = r.priority;
   if (!r.objective.empty()) out["objective"] = r.objective;
+  if (r.routing) {
+    const routing::RoutingRecord& m = *r.routing;
+    json routed = {{"requestedModel", m.requestedModel},
+                   {"fromRewriteHeader", m.fromRewriteHeader},
+                   {"targetModel", m.targetModel},
+                   {"bodyRewritten", m.bodyRewritten}};
+    if (!m.resolvedModel.empty()) {
+      routed["resolvedModel"] = m.resolvedModel;
+      routed["resolvedBy"] = m.resolvedBy;
+    }
+    if (!m.rule.empty()) {
+      routed["rule"] = m.rule;
+      routed["splitTarget"] = m.splitTarget;
+      if (!m.splitter.empty()) routed["splitter"] = m.splitter;
+    }
+    if (!m.loraFallback.empty()) routed["loraFallback"] = m.loraFallback;
+    out["routing"] = routed;
+  }
   if (r.admission) {
     json admission = {{"outcome", r.admission->outcome}, {"detector", r.admission->detector}};
     if (r.admission->error.empty()) {

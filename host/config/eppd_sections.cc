@@ -1,5 +1,6 @@
 // eppd's own sections: pluginDirs, pluginPins, endpoints, endpointSources, objectives,
-// routing, server, scraping; and the endpoint list file of the `file` endpoint source.
+// server, scraping; and the endpoint list file of the `file` endpoint source. (`routing` is
+// in routing_parse.cc.)
 #include <arpa/inet.h>
 #include <fmt/format.h>
 
@@ -10,7 +11,6 @@
 #include <cstdint>
 #include <limits>
 #include <unordered_map>
-#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -477,23 +477,6 @@ void parseObjectives(Diagnostics& diag, const Field& field, PickerConfig& config
     }
     byName.emplace(objective.name, objective.where.line);
     config.objectives.push_back(std::move(objective));
-  }
-}
-
-void parseRouting(Diagnostics& diag, const Field& field, PickerConfig& config) {
-  MapReader routing(diag, field, {"models"}, /*nullIsEmpty=*/true);
-  if (auto models = routing.get("models")) {
-    std::unordered_set<std::string> seen;
-    for (const Field& item : readList(diag, *models, /*nullIsEmpty=*/true)) {
-      auto model = readString(diag, item);
-      if (!model) continue;
-      auto& list = config.routing.models;
-      if (!seen.insert(*model).second) {
-        diag.error(item.where, fmt::format("{}: model '{}' is listed twice", item.name(), *model));
-        continue;
-      }
-      list.push_back(*model);
-    }
   }
 }
 

@@ -47,6 +47,7 @@ constexpr Section kSections[] = {
     {"decisionTrees", &sections::parseDecisionTrees},
     {"objectives", &sections::parseObjectives},
     {"routing", &sections::parseRouting},
+    {"rateLimits", &sections::parseRateLimits},
     {"server", &sections::parseServer},
     {"scraping", &sections::parseScraping},
 };

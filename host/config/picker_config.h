@@ -236,9 +236,75 @@ struct ObjectiveSpec {
   Location where;  // the `name` value
 };
 
+// One `rateLimits:` entry: requests are counted per key (the value of `keyHeader`, the
+// fairness id by default) and refused with 429 and retry-after beyond the limit.
+struct RateLimitRule {
+  enum class Algorithm { kTokenBucket, kSlidingWindow };
+  Algorithm algorithm = Algorithm::kTokenBucket;
+  double rate = 0;        // token bucket: tokens added per second
+  double burst = 0;       // token bucket: bucket size
+  int64_t maxRequests = 0;  // sliding window: requests allowed per window
+  int64_t windowNs = 0;     // sliding window: its length
+};
+
+struct RateLimitSpec {
+  std::string name;
+  std::string keyHeader = "x-gateway-inference-fairness-id";
+  std::string defaultKey = "default-flow";  // the key of requests without the header
+  RateLimitRule rule;
+  std::map<std::string, RateLimitRule> overrides;  // key value -> its own rule
+  int64_t maxKeys = 10'000;  // keys tracked at once; the least recently seen is dropped
+  Location where;            // the `name` value
+};
+
+// One served model of `routing.models`: its name, other names it answers to, and, for a
+// LoRA adapter, the base model it runs on.
+struct ModelSpec {
+  std::string name;
+  std::vector<std::string> aliases;
+  // The model is a LoRA adapter: before routing, eppd checks that some endpoint holds it
+  // or has a free adapter slot. Set by `lora: true` or implied by `baseModel`.
+  bool lora = false;
+  std::string baseModel;  // empty: none
+  // An adapter no endpoint can take: route to baseModel (true, default) or answer 503.
+  std::optional<bool> loraFallback;
+  Location where;  // the name
+  Location baseModelWhere;
+};
+
+// One weighted target of a routing rule (InferenceModelRewrite's targets[]).
+struct RouteTargetSpec {
+  std::string model;
+  double weight = 1;
+  Location where;  // the model value
+};
+
+// A routing rule: requests for `model` (and carrying every header of `headers`) are
+// rewritten to one of `targets`, which the traffic splitter plugin `splitter` chooses.
+struct RoutingRuleSpec {
+  std::string name;   // defaults to the model; the model_rewrite_name metric label
+  std::string model;  // the requested model name the rule matches
+  std::vector<std::pair<std::string, std::string>> headers;  // lower-case name, exact value
+  std::string splitter;  // pluginRef of a traffic splitter; empty only with one target
+  std::vector<RouteTargetSpec> targets;
+  // For targets that are LoRA adapters not declared in `models`: their base model and
+  // whether to fall back to it (as in ModelSpec).
+  std::string baseModel;
+  std::optional<bool> loraFallback;
+  Location where;  // the rule's name, or its model when unnamed
+  Location modelWhere;
+  Location splitterWhere;
+  Location baseModelWhere;
+};
+
 struct RoutingSpec {
-  // Models served; when non-empty, a request for any other model gets 404.
-  std::vector<std::string> models;
+  // Models served; when non-empty, a request for any other model (that no rule matches)
+  // gets 404.
+  std::vector<ModelSpec> models;
+  // Match model names, aliases and rule models regardless of ASCII case.
+  bool caseInsensitive = false;
+  std::vector<RoutingRuleSpec> rules;
+  Location where;  // the `routing` key
 };
 
 struct PickerConfig {
@@ -264,6 +330,7 @@ struct PickerConfig {
   std::vector<DecisionTreeSpec> decisionTrees;
   std::vector<ObjectiveSpec> objectives;
   RoutingSpec routing;
+  std::vector<RateLimitSpec> rateLimits;
   ServerSpec server;
   ScrapingSpec scraping;
   // Where it came from: the path (or "<default>", "<text>"), the text, its SHA-256.

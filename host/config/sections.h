@@ -39,6 +39,9 @@ void parseRouting(Diagnostics& diag, const Field& field, PickerConfig& config);
 void parseServer(Diagnostics& diag, const Field& field, PickerConfig& config);
 void parseScraping(Diagnostics& diag, const Field& field, PickerConfig& config);
 
+// rateLimits (rate_limit_section.cc).
+void parseRateLimits(Diagnostics& diag, const Field& field, PickerConfig& config);
+
 // decisionTrees (decision_tree_parse.cc).
 void parseDecisionTrees(Diagnostics& diag, const Field& field, PickerConfig& config);
 

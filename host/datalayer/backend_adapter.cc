@@ -27,14 +27,29 @@ common::Result<BackendAdapterPtr> BackendAdapter::create(
   return BackendAdapterPtr(std::move(adapter));
 }
 
+common::Result<BackendAdapterPtr> BackendAdapter::forEngineConfig(
+    std::string engine, std::shared_ptr<loader::PluginInstance> metrics,
+    const BackendAdapterPtr& builtIn) {
+  auto own = create(std::move(metrics));
+  if (!own) return own;
+  auto adapter = std::make_shared<BackendAdapter>(**own);
+  adapter->engine_ = std::move(engine);
+  if (builtIn) {
+    adapter->instance_ = builtIn->instance_;
+    adapter->healthPath_ = builtIn->healthPath_;
+    adapter->modelsPath_ = builtIn->modelsPath_;
+  }
+  return BackendAdapterPtr(std::move(adapter));
+}
+
 common::Result<ParsedMetrics> BackendAdapter::parse(std::string_view body,
                                                     std::string_view contentType) const {
   ParsedMetrics out;
   out.numbers.struct_size = sizeof out.numbers;
   loader::MetricsSink sink;
   loader::ErrorSink error;
-  epp_status status = instance_->type().backend_adapter->parse_metrics(
-      instance_->pluginPtr(), {reinterpret_cast<const uint8_t*>(body.data()), body.size()},
+  epp_status status = metricsInstance_->type().backend_adapter->parse_metrics(
+      metricsInstance_->pluginPtr(), {reinterpret_cast<const uint8_t*>(body.data()), body.size()},
       loader::toStr(contentType), &out.numbers, sink.handle(), error.handle());
   if (status != EPP_OK) {
     return common::Error{error.isSet()

@@ -34,8 +34,14 @@ class BackendAdapter {
   // `instance` must be of kind EPP_KIND_BACKEND_ADAPTER. Its info() is read once here.
   static common::Result<std::shared_ptr<const BackendAdapter>> create(
       std::shared_ptr<loader::PluginInstance> instance);
+  // An engine of the config's engineConfigs: `metrics` (a metric-spec-adapter) reads its
+  // /metrics; health, detection and the health and models paths come from `builtIn` when
+  // the entry replaces a built-in engine's metric names, else from `metrics` too.
+  static common::Result<std::shared_ptr<const BackendAdapter>> forEngineConfig(
+      std::string engine, std::shared_ptr<loader::PluginInstance> metrics,
+      const std::shared_ptr<const BackendAdapter>& builtIn);
 
-  const std::string& engine() const { return instance_->typeName(); }
+  const std::string& engine() const { return engine_; }
   const std::string& instanceName() const { return instance_->name(); }
   const std::string& metricsPath() const { return metricsPath_; }
   const std::string& healthPath() const { return healthPath_; }  // empty: no probe
@@ -50,8 +56,10 @@ class BackendAdapter {
 
  private:
   explicit BackendAdapter(std::shared_ptr<loader::PluginInstance> instance)
-      : instance_(std::move(instance)) {}
-  std::shared_ptr<loader::PluginInstance> instance_;
+      : engine_(instance->typeName()), instance_(instance), metricsInstance_(std::move(instance)) {}
+  std::string engine_;
+  std::shared_ptr<loader::PluginInstance> instance_;         // health and detection
+  std::shared_ptr<loader::PluginInstance> metricsInstance_;  // parse_metrics
   std::string metricsPath_, healthPath_, modelsPath_;
 };
 

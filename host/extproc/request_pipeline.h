@@ -32,7 +32,9 @@ struct RequestInput {
   // Request headers, keys lower-case, pseudo-headers (":path", ":method", ":authority")
   // included, in arrival order.
   HeaderList headers;
-  // The complete body; empty for header-only requests.
+  // The complete body; empty for header-only requests. The pipeline may edit it before
+  // it answers (a model rewrite): the transport sends it upstream as it then is, with its
+  // Content-Length, unless the decision replaces it.
   std::string body;
   // True when the request headers carried end_of_stream (no body: a GET, say).
   bool headersOnly = false;
@@ -80,7 +82,9 @@ struct RoutingDecision {
   // For routed requests: "ip:port[,ip:port…]" for x-gateway-destination-endpoint (header,
   // raw_value, OVERWRITE_IF_EXISTS_OR_ADD) and dynamic_metadata envoy.lb.
   std::string destination;
-  // Further headers to set upstream (x-prefiller-host-port, x-gateway-model-name, …).
+  // Further headers to set upstream (x-prefiller-host-port, x-gateway-model-name, …). An
+  // x-gateway-destination-endpoint among them (a plugin redirecting the pick) replaces
+  // `destination` in the header and the metadata.
   HeaderList setHeaders;
   // When set, the body to send upstream instead of the original (model rewritten).
   bool bodyReplaced = false;

@@ -1,5 +1,6 @@
 #include "host/extproc/stream.h"
 
+#include <algorithm>
 #include <exception>
 #include <utility>
 
@@ -303,6 +304,15 @@ void Stream::onDecision(RoutingDecision decision) {
 
 void Stream::acceptRoute(RoutingDecision& decision) {
   phase_ = Phase::kRouted;
+  // A plugin may redirect the pick itself (data-parallel-profile-handler sends a rank's
+  // requests to its pod's primary port): its destination header wins, in the metadata too,
+  // instead of a second header contradicting the metadata.
+  auto own = std::find_if(decision.setHeaders.begin(), decision.setHeaders.end(),
+                          [](const auto& h) { return h.first == kDestinationHeader; });
+  if (own != decision.setHeaders.end()) {
+    if (!own->second.empty()) decision.destination = own->second;
+    decision.setHeaders.erase(own);
+  }
   destination_ = decision.destination;
   const bool headersOnly = input_->headersOnly;
   HeaderList extra;

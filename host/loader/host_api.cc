@@ -1,6 +1,9 @@
 #include "host/loader/host_api.h"
 
+#include <algorithm>
+#include <cctype>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "host/common/clock.h"
@@ -374,6 +377,19 @@ epp_status stateSinkWrite(epp_state_sink_host_ptr sink, epp_bytes data) noexcept
   });
 }
 
+// ---- the response to the client (ABI 1.2) ----------------------------------------------
+
+epp_status responseSetHeader(epp_request_host_ptr request, epp_str name, epp_str value) noexcept {
+  return guarded("response_set_header", EPP_ERR_INTERNAL, [&]() -> epp_status {
+    RequestHost* req = RequestHost::fromHandle(request);
+    std::string key(toView(name));
+    if (req == nullptr || key.empty() || key.front() == ':') return EPP_ERR_INVALID_ARGUMENT;
+    std::transform(key.begin(), key.end(), key.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return req->setResponseHeader(key, toView(value));
+  });
+}
+
 constexpr epp_host_api kHostApi = {
     .struct_size = sizeof(epp_host_api),
     .abi_major = EPP_ABI_MAJOR,
@@ -412,6 +428,7 @@ constexpr epp_host_api kHostApi = {
     .sink_set_label = sinkSetLabel,
     .state_sink_set_format = stateSinkSetFormat,
     .state_sink_write = stateSinkWrite,
+    .response_set_header = responseSetHeader,
 };
 
 }  // namespace

@@ -25,6 +25,10 @@ class RequestHost {
   // Value of a request header (name lower-case); the view lives as long as the request.
   virtual std::optional<std::string_view> header(std::string_view name) const = 0;
   virtual epp_status setHeader(std::string_view name, std::string_view value) = 0;
+  // A header for the client's response (ABI 1.2); `name` is lower-case, never empty and
+  // never a pseudo-header (the callback checks). EPP_ERR_UNAVAILABLE once the response
+  // headers are gone.
+  virtual epp_status setResponseHeader(std::string_view name, std::string_view value) = 0;
   // Chained prefix block hashes; `out` stays valid while the request is in flight.
   virtual epp_status prefixHashes(uint32_t block_size_tokens, uint32_t max_blocks,
                                   std::span<const uint64_t>& out) = 0;

@@ -118,11 +118,16 @@ Result<OpenAiRequest> parseOpenAiRequest(std::string_view body, ApiType api) {
     }
     simdjson::error_code err = simdjson::SUCCESS;
     if (key == "model") {
+      // The raw token first: reading the string consumes the value. It runs up to the next
+      // token, so whitespace after the closing quote is cut off.
+      std::string_view token = value.raw_json_token();
       std::string_view model;
       if (value.get_string().get(model) != simdjson::SUCCESS) {
         return Error{"model must be a string"};
       }
       out.model = std::string(model);
+      out.modelOffset = static_cast<size_t>(token.data() - padded.data());
+      out.modelLength = token.rfind('"') + 1;
       sawModel = true;
     } else if (key == "stream") {
       bool stream = false;

@@ -6,6 +6,7 @@
 // change).
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -19,6 +20,10 @@ enum class ApiType { kCompletions, kChatCompletions, kResponses, kConversations,
 struct OpenAiRequest {
   ApiType api = ApiType::kCompletions;
   std::string model;
+  // Where the model's value is in the body: its JSON string token as written, quotes and
+  // escapes included (what a model rewrite replaces).
+  size_t modelOffset = 0;
+  size_t modelLength = 0;
   // Completions: "prompt" (strings of an array joined by "\n"). Chat: each message's text
   // content ("content" as a string, or the "text" of content parts) joined by "\n".
   // Responses: "input". Embeddings: "input".

@@ -171,8 +171,8 @@ common::Result<ConfigSnapshotPtr> buildSnapshot(config::PickerConfig resolved,
                              std::chrono::system_clock::now().time_since_epoch())
                              .count();
   snap->config = std::move(resolved);
-  snap->models.insert(snap->config.routing.models.begin(), snap->config.routing.models.end());
   snap->objectives = flowcontrol::Objectives(snap->config.objectives);
+  snap->rateLimiters = flowcontrol::RateLimiters::global().acquire(snap->config.rateLimits);
   for (const auto& gate : snap->config.featureGates) {
     if (gate == "flowControl") snap->flowControlGate = true;
   }
@@ -180,6 +180,10 @@ common::Result<ConfigSnapshotPtr> buildSnapshot(config::PickerConfig resolved,
   b.instantiate();
   if (b.errors().empty()) b.wire();
   if (!b.errors().empty()) return Error{b.errors()};
+  auto router = routing::Router::build(snap->config.routing,
+                                       [&](const std::string& name) { return snap->find(name); });
+  if (!router) return Error{router.error()};
+  snap->router = std::move(*router);
   auto scrape = buildScrapeSetup(*snap, registry);
   if (!scrape) return Error{scrape.error()};
   snap->scrape = std::move(*scrape);

@@ -12,15 +12,16 @@
 #include <cstdint>
 #include <memory>
 #include <string>
-#include <unordered_set>
 #include <vector>
 
 #include "host/common/result.h"
 #include "host/config/picker_config.h"
 #include "host/datalayer/scrape_setup.h"
 #include "host/flowcontrol/objectives.h"
+#include "host/flowcontrol/rate_limiter.h"
 #include "host/loader/plugin_instance.h"
 #include "host/loader/plugin_registry.h"
+#include "host/routing/router.h"
 #include "host/scheduling/scheduler_config.h"
 
 namespace epp::runtime {
@@ -38,10 +39,13 @@ struct ConfigSnapshot {
   std::vector<std::shared_ptr<loader::PluginInstance>> instances;
   std::vector<InstanceInfo> instanceInfo;  // parallel to `instances`
   scheduling::SchedulerConfig scheduler;
-  std::unordered_set<std::string> models;  // empty: any model
+  // Model names, routing rules and their splitters, LoRA fallbacks (routing:).
+  std::shared_ptr<const routing::Router> router;
   // What the metrics scraper polls with while this snapshot is current.
   datalayer::ScrapeSetupPtr scrape;
   flowcontrol::Objectives objectives;      // x-gateway-inference-objective -> priority
+  // `rateLimits:`, in config order; an unchanged limit keeps its counts across reloads.
+  std::vector<std::shared_ptr<flowcontrol::RateLimiter>> rateLimiters;
   // The plugin behind `saturationDetector` (null when none is configured or injected).
   const loader::PluginInstance* saturationDetector = nullptr;
   // The flowControl feature gate. Until flow control ships, legacy admission runs either way.

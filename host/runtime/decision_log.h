@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "host/routing/routing_record.h"
 #include "host/scheduling/scheduler.h"
 
 namespace epp::runtime {
@@ -31,6 +32,8 @@ struct DecisionRecord {
   std::string objective;  // x-gateway-inference-objective, as sent ("" when absent)
   int32_t priority = 0;
   std::optional<AdmissionRecord> admission;
+  // Model routing (absent when the request never got that far).
+  std::optional<routing::RoutingRecord> routing;
   int64_t wallMs = 0;
   uint64_t configGeneration = 0;
   int httpStatus = 0;  // 0 routed, else the error status sent

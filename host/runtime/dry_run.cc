@@ -50,8 +50,9 @@ datalayer::EndpointSnapshotPtr detachedEndpoints(std::vector<datalayer::Endpoint
 common::Status dryRunDecision(const ConfigSnapshot& snapshot,
                               datalayer::EndpointSnapshotPtr endpoints) {
   if (!endpoints || endpoints->size() == 0) endpoints = detachedEndpoints({syntheticEndpoint()});
-  const std::string model =
-      snapshot.config.routing.models.empty() ? "dry-run" : snapshot.config.routing.models.front();
+  const std::string model = snapshot.config.routing.models.empty()
+                                ? "dry-run"
+                                : snapshot.config.routing.models.front().name;
   auto body = std::make_shared<std::string>(R"({"model":")" + model + R"(","prompt":")" + kPrompt +
                                             R"("})");
   scheduling::RequestFields fields;

@@ -3,15 +3,19 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <optional>
 #include <random>
 
 #include "host/common/clock.h"
 #include "host/common/logging.h"
 #include "host/flowcontrol/flowcontrol_metrics.h"
 #include "host/flowcontrol/legacy_admission.h"
+#include "host/flowcontrol/rate_limiter.h"
 #include "host/request/openai_request.h"
 #include "host/request/usage_parser.h"
+#include "host/routing/model_rewrite.h"
 #include "host/runtime/metrics.h"
+#include "host/runtime/model_routing.h"
 #include "host/scheduling/request_context.h"
 #include "host/scheduling/scheduler.h"
 
@@ -23,7 +27,6 @@ using extproc::RoutingDecision;
 using scheduling::RequestContext;
 
 constexpr char kFairnessHeader[] = "x-gateway-inference-fairness-id";
-constexpr char kRewriteHeader[] = "x-gateway-model-name-rewrite";
 
 const std::string* findHeader(const HeaderList& headers, std::string_view name) {
   for (const auto& [k, v] : headers) {
@@ -87,11 +90,14 @@ class Observer final : public extproc::ResponseObserver {
     response_.struct_size = sizeof response_;
     response_.endpoint = target_;
     response_.usage = {-1, -1, -1, -1};
+    // A request routed as another model than its body named: responses get the name back.
+    const auto& f = request_->fields();
+    if (f.targetModel != f.model) rewriteBack_.emplace(f.targetModel, f.model);
     if (targetIndex_ >= 0) request_->endpoints().addInflight(targetIndex_, 1);
     Metrics::get().runningDelta(request_->fields().model, 1);
   }
 
-  void onResponseHeaders(const HeaderList& headers, HeaderList&) override {
+  void onResponseHeaders(const HeaderList& headers, HeaderList& setHeaders) override {
     common::ScopedRequestId logScope(request_->fields().requestId);
     responseHeaders_ = headers;
     headerViews_.clear();
@@ -111,10 +117,13 @@ class Observer final : public extproc::ResponseObserver {
         fn(p->pluginPtr(), request_->view(), &response_);
       }
     }
+    // Headers plugins added to the client's response (response_set_header, ABI 1.2).
+    for (auto& header : request_->takeResponseHeaders()) setHeaders.push_back(std::move(header));
   }
 
   void onResponseBody(std::string& chunk, bool endOfStream) override {
     common::ScopedRequestId logScope(request_->fields().requestId);
+    if (rewriteBack_) rewriteBack_->rewrite(chunk, endOfStream);
     if (!usage_) usage_ = std::make_unique<request::UsageParser>(false);
     usage_->feed(chunk, endOfStream);
     if (endOfStream) copyUsage();
@@ -160,6 +169,7 @@ class Observer final : public extproc::ResponseObserver {
   std::vector<epp_kv> headerViews_;
   epp_response_view response_{};
   std::unique_ptr<request::UsageParser> usage_;
+  std::optional<routing::ModelNameRewriter> rewriteBack_;
 };
 
 }  // namespace
@@ -227,8 +237,7 @@ RoutingDecision Pipeline::decide(const std::shared_ptr<extproc::RequestInput>& i
   auto parsed = request::parseOpenAiRequest(in.body, request::apiTypeForPath(path));
   if (!parsed) return fail(400, "BadRequest", parsed.error());
   record.model = parsed->model;
-  const std::string* rewrite = findHeader(in.headers, kRewriteHeader);
-  record.targetModel = rewrite && !rewrite->empty() ? *rewrite : parsed->model;
+  routing::Route route = routeModel(*snap, in, *parsed, candidates, seeds_, record);
   const std::string* objective = findHeader(in.headers, flowcontrol::kObjectiveHeader);
   if (objective && !objective->empty()) {
     flowcontrol::ObjectivePriority found = snap->objectives.lookup(*objective);
@@ -240,8 +249,18 @@ RoutingDecision Pipeline::decide(const std::shared_ptr<extproc::RequestInput>& i
     }
   }
   metrics.requestStarted(record.model, record.targetModel, record.priority);
-  if (!snap->models.empty() && snap->models.count(record.targetModel) == 0) {
-    return fail(404, "NotFound", "model " + record.targetModel + " is not served here");
+  if (!route.ok()) return fail(route.httpStatus, route.errorCode.c_str(), route.errorMessage);
+
+  if (!snap->rateLimiters.empty()) {
+    if (auto refused = flowcontrol::checkRateLimits(snap->rateLimiters, in.headers,
+                                                    common::monotonicNowNs())) {
+      RoutingDecision d = fail(
+          429, "ResourceExhausted", "rate limit exceeded",
+          fmt::format(" (limit '{}', key '{}', retry after {} s)", refused->limiter->spec().name,
+                      refused->key, refused->retryAfterSeconds()));
+      d.errorHeaders.emplace_back("retry-after", refused->retryAfterSeconds());
+      return d;
+    }
   }
 
   // Admission (legacy mode; also while the flowControl gate has no flow control behind it).
@@ -283,6 +302,7 @@ RoutingDecision Pipeline::decide(const std::shared_ptr<extproc::RequestInput>& i
   fields.path = std::move(path);
   fields.model = parsed->model;
   fields.targetModel = record.targetModel;
+  fields.loraAdapter = route.loraAdapter;
   fields.priority = record.priority;
   const std::string* fairness = findHeader(in.headers, kFairnessHeader);
   if (fairness && !fairness->empty()) fields.fairnessId = *fairness;

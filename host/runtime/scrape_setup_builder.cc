@@ -2,12 +2,14 @@
 
 #include "host/common/logging.h"
 #include "host/common/tls_client.h"
+#include "host/config/param_tree.h"
 
 namespace epp::runtime {
 namespace {
 
 constexpr std::string_view kDataSource = "metrics-data-source";
 constexpr std::string_view kExtractor = "core-metrics-extractor";
+constexpr std::string_view kSpecAdapter = "metric-spec-adapter";
 
 std::string scalar(const YAML::Node& params, const char* key, const std::string& fallback) {
   if (!params.IsMap() || !params[key] || !params[key].IsScalar()) return fallback;
@@ -58,7 +60,9 @@ common::Result<datalayer::ScrapeSetupPtr> buildScrapeSetup(const ConfigSnapshot&
     setup->adapters.emplace(instance->typeName(), *adapter);
   }
   for (const auto& [name, type] : registry.types()) {
-    if ((type.type->kinds & EPP_KIND_BACKEND_ADAPTER) == 0 || setup->adapters.count(name)) {
+    // metric-spec-adapter has no defaults: it exists per engineConfigs entry (below).
+    if ((type.type->kinds & EPP_KIND_BACKEND_ADAPTER) == 0 || setup->adapters.count(name) ||
+        name == kSpecAdapter) {
       continue;
     }
     auto instance = loader::PluginInstance::create(type, name);
@@ -71,6 +75,29 @@ common::Result<datalayer::ScrapeSetupPtr> buildScrapeSetup(const ConfigSnapshot&
     auto adapter = datalayer::BackendAdapter::create(*instance);
     if (!adapter) return common::Error{adapter.error()};
     setup->adapters.emplace(name, *adapter);
+  }
+  // engineConfigs entries (validated by core-metrics-extractor) replace a built-in engine's
+  // metric names or add an engine: a metric-spec-adapter instance each.
+  for (const config::PluginSpec& p : snapshot.config.plugins) {
+    if (p.type != kExtractor || !p.parameters.IsMap() || !p.parameters["engineConfigs"]) continue;
+    auto type = registry.types().find(std::string(kSpecAdapter));
+    if (type == registry.types().end()) {
+      return common::Error{p.where.str() + ": engineConfigs needs the " +
+                           std::string(kSpecAdapter) + " plugin, which no plugin directory has"};
+    }
+    for (const YAML::Node& entry : p.parameters["engineConfigs"]) {
+      std::string engine = entry["name"].as<std::string>();
+      auto params = config::ParamTree::fromYaml(entry, p.where.file);
+      if (!params) return common::Error{params.error()};
+      auto instance =
+          loader::PluginInstance::create(type->second, "engineConfigs/" + engine, params->root());
+      if (!instance) return common::Error{instance.error()};
+      auto builtIn = setup->adapters.find(engine);
+      auto adapter = datalayer::BackendAdapter::forEngineConfig(
+          engine, *instance, builtIn == setup->adapters.end() ? nullptr : builtIn->second);
+      if (!adapter) return common::Error{adapter.error()};
+      setup->adapters[engine] = *adapter;
+    }
   }
   return datalayer::ScrapeSetupPtr(std::move(setup));
 }

@@ -69,6 +69,23 @@ epp_status RequestContext::setHeader(std::string_view name, std::string_view val
   return EPP_OK;
 }
 
+epp_status RequestContext::setResponseHeader(std::string_view name, std::string_view value) {
+  if (responseHeadersTaken_) return EPP_ERR_UNAVAILABLE;
+  for (auto& [k, v] : responseHeaders_) {
+    if (k == name) {
+      v = std::string(value);
+      return EPP_OK;
+    }
+  }
+  responseHeaders_.emplace_back(std::string(name), std::string(value));
+  return EPP_OK;
+}
+
+std::vector<std::pair<std::string, std::string>> RequestContext::takeResponseHeaders() {
+  responseHeadersTaken_ = true;
+  return std::move(responseHeaders_);
+}
+
 epp_status RequestContext::prefixHashes(uint32_t blockSizeTokens, uint32_t maxBlocks,
                                         std::span<const uint64_t>& out) {
   if (blockSizeTokens == 0) return EPP_ERR_INVALID_ARGUMENT;

@@ -55,10 +55,15 @@ class RequestContext final : public loader::RequestHost {
     return upstreamHeaders_;
   }
 
+  // Headers plugins asked to add to the client's response. Taken once, by the response path
+  // when the response headers arrive; later requests to add one are refused.
+  std::vector<std::pair<std::string, std::string>> takeResponseHeaders();
+
   // loader::RequestHost
   std::string_view requestId() const override { return fields_.requestId; }
   std::optional<std::string_view> header(std::string_view name) const override;
   epp_status setHeader(std::string_view name, std::string_view value) override;
+  epp_status setResponseHeader(std::string_view name, std::string_view value) override;
   epp_status prefixHashes(uint32_t blockSizeTokens, uint32_t maxBlocks,
                           std::span<const uint64_t>& out) override;
   uint64_t random() override;
@@ -92,6 +97,8 @@ class RequestContext final : public loader::RequestHost {
   std::vector<std::pair<const loader::InstanceHost*, State>> states_;
   std::unordered_map<std::string, std::unordered_map<uint64_t, double>> data_;
   std::vector<std::pair<std::string, std::string>> upstreamHeaders_;
+  std::vector<std::pair<std::string, std::string>> responseHeaders_;
+  bool responseHeadersTaken_ = false;
 };
 
 }  // namespace epp::scheduling

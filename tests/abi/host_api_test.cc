@@ -69,6 +69,11 @@ class FakeRequest : public RequestHost {
     set_headers[std::string(name)] = std::string(value);
     return EPP_OK;
   }
+  epp_status setResponseHeader(std::string_view name, std::string_view value) override {
+    if (response_gone) return EPP_ERR_UNAVAILABLE;
+    response_headers[std::string(name)] = std::string(value);
+    return EPP_OK;
+  }
   epp_status prefixHashes(uint32_t block_size, uint32_t max_blocks,
                           std::span<const uint64_t>& out) override {
     last_block_size = block_size;
@@ -106,6 +111,8 @@ class FakeRequest : public RequestHost {
 
   std::map<std::string, std::string> headers{{"x-user", "alice"}};
   std::map<std::string, std::string> set_headers;
+  std::map<std::string, std::string> response_headers;
+  bool response_gone = false;
   std::vector<uint64_t> hashes{11, 22, 33};
   uint32_t last_block_size = 0;
   std::map<const InstanceHost*, std::pair<void*, void (*)(void*)>> states;
@@ -390,6 +397,22 @@ TEST(HostApiTest, RequestCallbacksDelegateToTheRequestHost) {
   epp_endpoint_list pool{};
   EXPECT_EQ(api().request_pool(handle, &pool), EPP_OK);
   EXPECT_EQ(pool.count, 3u);
+}
+
+// ABI 1.2: a header for the client's response, lower-cased; never a pseudo-header.
+TEST(HostApiTest, ResponseSetHeaderDelegatesToTheRequestHost) {
+  ASSERT_TRUE(EPP_HAS_FIELD(&api(), epp_host_api, response_set_header));
+  FakeRequest request;
+  epp_request_host_ptr handle = request.handle();
+  EXPECT_EQ(api().response_set_header(handle, str("X-Session-Token"), str("cG9kLWE=")), EPP_OK);
+  EXPECT_THAT(request.response_headers, ElementsAre(Pair("x-session-token", "cG9kLWE=")));
+  EXPECT_EQ(api().response_set_header(handle, str(":status"), str("500")),
+            EPP_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(api().response_set_header(handle, str(""), str("v")), EPP_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(api().response_set_header(nullptr, str("x-a"), str("v")), EPP_ERR_INVALID_ARGUMENT);
+  request.response_gone = true;
+  EXPECT_EQ(api().response_set_header(handle, str("x-late"), str("v")), EPP_ERR_UNAVAILABLE);
+  EXPECT_EQ(request.response_headers.size(), 1u);
 }
 
 TEST(HostApiTest, SinkCollectsLorasAndLabels) {

@@ -75,14 +75,24 @@ TEST_F(LibraryTest, OlderMinorPluginLoadsIntoNewerHost) {
   EXPECT_EQ(EPP_ABI_PACKED_MINOR((*library)->packedAbi()), EPP_ABI_MINOR);
 }
 
+// A plugin built before ABI 1.2 (which appended response_set_header to the host table)
+// loads and works in this host.
+TEST_F(LibraryTest, Abi11PluginLoadsIntoThisHost) {
+  auto library = load(copy(TP_SCORER_ABI11, "abi11.so"));
+  ASSERT_TRUE(library) << library.error();
+  EXPECT_EQ(EPP_ABI_PACKED_MINOR((*library)->packedAbi()), 1);
+  EXPECT_EQ((*library)->descriptor().abi_minor, 1);
+  ASSERT_NE((*library)->findType("test-scorer"), nullptr);
+}
+
 TEST_F(LibraryTest, NewerMinorPluginIsRefused) {
   fs::path file = copy(TP_NEWER_MINOR, "newer.so");
   auto library = load(file);
   ASSERT_FALSE(library);
   EXPECT_EQ(library.error(),
-            file.string() + ": plugin built for ABI 1.2, newer than this eppd's ABI 1.1");
-  // The same file is fine for a host that speaks 1.2.
-  EXPECT_TRUE(load(file, HostAbi{1, 2}));
+            file.string() + ": plugin built for ABI 1.3, newer than this eppd's ABI 1.2");
+  // The same file is fine for a host that speaks 1.3.
+  EXPECT_TRUE(load(file, HostAbi{1, 3}));
 }
 
 TEST_F(LibraryTest, OtherMajorIsRefusedBeforeAnyPluginCodeRuns) {
@@ -90,7 +100,7 @@ TEST_F(LibraryTest, OtherMajorIsRefusedBeforeAnyPluginCodeRuns) {
   fs::path file = copy(TP_OTHER_MAJOR, "major.so");
   auto library = load(file);
   ASSERT_FALSE(library);
-  EXPECT_EQ(library.error(), file.string() + ": plugin built for ABI 2.1, this eppd speaks 1.1");
+  EXPECT_EQ(library.error(), file.string() + ": plugin built for ABI 2.2, this eppd speaks 1.2");
   EXPECT_FALSE(log.contains("entry called"));
 }
 
@@ -98,7 +108,7 @@ TEST_F(LibraryTest, DescriptorDisagreeingWithAbiSymbolIsRefused) {
   auto library = load(copy(TP_DESCRIPTOR_OTHER_MAJOR, "desc.so"));
   ASSERT_FALSE(library);
   EXPECT_THAT(library.error(),
-              HasSubstr("invalid descriptor: descriptor built for ABI 2.1, this eppd speaks 1.1"));
+              HasSubstr("invalid descriptor: descriptor built for ABI 2.2, this eppd speaks 1.2"));
 }
 
 TEST_F(LibraryTest, FilesThatAreNotSharedObjectsAreNamedAsSuch) {

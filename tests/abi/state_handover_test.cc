@@ -63,8 +63,16 @@ TEST(AbiLayoutTest, Minor1OnlyAppendsAtTheEnd) {
   EXPECT_EQ(offsetof(epp_host_api, sink_set_label) + sizeof(void*), 264u);
   EXPECT_EQ(offsetof(epp_host_api, state_sink_set_format), 264u);
   EXPECT_EQ(offsetof(epp_host_api, state_sink_write), 272u);
-  EXPECT_EQ(sizeof(epp_host_api), 280u);
+  EXPECT_EQ(offsetof(epp_host_api, state_sink_write) + sizeof(void*), 280u);
   EXPECT_EQ(EPP_KIND_STATE_HANDOVER, 1u << 11);
+}
+
+// ABI 1.2 appended one host callback after the last 1.1 field.
+TEST(AbiLayoutTest, Minor2OnlyAppendsAtTheEnd) {
+  static_assert(sizeof(void*) == 8, "the offsets below are LP64's");
+  EXPECT_EQ(offsetof(epp_host_api, response_set_header), 280u);
+  EXPECT_EQ(sizeof(epp_host_api), 288u);
+  EXPECT_EQ(sizeof(epp_type_descriptor), 136u);
 }
 
 class StateHandoverTest : public ::testing::Test {

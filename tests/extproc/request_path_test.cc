@@ -241,6 +241,21 @@ TEST_F(ExtProcTest, CommaListDestinationIsSentAsIs) {
   EXPECT_EQ(result.metadataDestination, result.destination);
 }
 
+TEST_F(ExtProcTest, PluginSetDestinationReplacesThePickEverywhere) {
+  RequestResult result =
+      client_->process(chat("dest=10.0.0.1:8001 plugin-destination=10.0.0.1:8000 set-header"));
+  EXPECT_THAT(result.violations, ::testing::IsEmpty());
+  ASSERT_TRUE(result.routed);
+  EXPECT_EQ(result.destination, "10.0.0.1:8000");
+  EXPECT_EQ(result.metadataDestination, "10.0.0.1:8000");
+  size_t destinationHeaders = 0;
+  for (const auto& [key, value] : result.setHeaders) {
+    destinationHeaders += key == "x-gateway-destination-endpoint";
+  }
+  EXPECT_EQ(destinationHeaders, 1u);
+  ASSERT_NE(result.setHeader("x-test-header"), nullptr);
+}
+
 TEST_F(ExtProcTest, ManyConcurrentStreams) {
   constexpr int kThreads = 16;
   constexpr int kPerThread = 25;

@@ -93,6 +93,10 @@ RoutingDecision ScriptedPipeline::decide(const RequestInput& input, const std::s
   decision.destination = destination.empty() ? "10.0.0.1:8000" : destination;
   if (has(script, "empty-dest")) decision.destination.clear();
   if (has(script, "set-header")) decision.setHeaders.emplace_back("x-test-header", "yes");
+  std::string pluginDestination = directiveValue(script, "plugin-destination");
+  if (!pluginDestination.empty()) {
+    decision.setHeaders.emplace_back("x-gateway-destination-endpoint", pluginDestination);
+  }
   if (has(script, "replace-body")) {
     decision.bodyReplaced = true;
     decision.body = "REPLACED:" + input.body;

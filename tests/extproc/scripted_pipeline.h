@@ -13,6 +13,8 @@
 //   hold                keep the callback until release() (a request parked in a queue)
 //   throw               route() throws
 //   set-header          decision.setHeaders += x-test-header: yes
+//   plugin-destination=<v>  decision.setHeaders += x-gateway-destination-endpoint: <v>
+//                       (a plugin redirecting the pick)
 //   replace-body        decision.body = "REPLACED:" + original body
 //   upper-response      the observer upper-cases each response chunk
 //   no-observer         decision without a ResponseObserver

@@ -189,8 +189,7 @@ bool readRequestReplies(EnvoyStream& stream, const RequestSpec& spec, Clock::tim
   return true;
 }
 
-void playResponse(EnvoyStream& stream, const RequestSpec& spec, RequestResult& result) {
-  const ResponseSpec& response = *spec.response;
+void playResponse(EnvoyStream& stream, const ResponseSpec& response, RequestResult& result) {
   pb::ProcessingResponse reply;
   auto expectReply = [&](pb::ProcessingResponse::ResponseCase wanted, const char* name) {
     if (!stream.read(reply)) {
@@ -386,7 +385,13 @@ RequestResult EnvoyClient::process(const RequestSpec& spec) {
     closeStream(stream, result, result.immediate ? "immediate_response" : "the end");
     return result;
   }
-  if (spec.response) playResponse(stream, spec, result);
+  if (spec.response) {
+    playResponse(stream, *spec.response, result);
+  } else if (spec.upstream && result.routed) {
+    if (std::optional<ResponseSpec> response = spec.upstream(result)) {
+      playResponse(stream, *response, result);
+    }
+  }
   closeStream(stream, result, "the conversation");
   return result;
 }

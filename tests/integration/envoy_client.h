@@ -17,6 +17,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -30,6 +31,8 @@ namespace epp::testing {
 
 namespace extproc_pb = ::envoy::service::ext_proc::v3;
 using HeaderList = std::vector<std::pair<std::string, std::string>>;
+
+struct RequestResult;
 
 // The upstream's answer, played after the request was routed.
 struct ResponseSpec {
@@ -66,6 +69,10 @@ struct RequestSpec {
   std::optional<size_t> cancelAfterChunks;
   // Played only when the request is routed.
   std::optional<ResponseSpec> response;
+  // Instead of `response`: called once the request is routed, with what Envoy would send
+  // upstream (destination, setHeaders, upstreamBody); the answer it returns is played as
+  // the upstream's. A test forwards the request to a real model server this way.
+  std::function<std::optional<ResponseSpec>(const RequestResult&)> upstream;
   // Largest body chunk the server may send back (GIE's BodyByteLimit).
   size_t maxChunkBytes = 62000;
   std::chrono::milliseconds timeout{10000};

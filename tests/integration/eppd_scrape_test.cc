@@ -217,3 +217,77 @@ TEST(EppdHttpsScrapeTest, MetricsAreReadOverTlsWithTheConfiguredCa) {
 
 }  // namespace
 }  // namespace epp::testing
+
+namespace epp::testing {
+namespace {
+
+// engineConfigs (core-metrics-extractor): an entry adds an engine eppd has no adapter for,
+// and an entry named after a built-in engine replaces its metric names; both read by
+// metric specs with label matchers, custom metrics shown as engine labels.
+TEST(EppdEngineConfigsTest, SpecsReadACustomEngineAndReplaceABuiltInOne) {
+  MetricsHttpServer custom;
+  MetricsHttpServer vllm;
+  custom.setMetrics(
+      "my_queue{state=\"waiting\"} 7\nmy_queue{state=\"done\"} 100\nmy_running 3\n"
+      "my_kv 0.4\nmy_temp{gpu=\"0\"} 61.5\n");
+  vllm.setMetrics(vllmMetrics(6, 2, 0.5));
+  std::string config =
+      "apiVersion: inference.networking.x-k8s.io/v1alpha1\n"
+      "kind: EndpointPickerConfig\n"
+      "plugins:\n"
+      "- type: core-metrics-extractor\n"
+      "  parameters:\n"
+      "    engineConfigs:\n"
+      "    - name: my-engine\n"
+      "      queuedRequestsSpec: my_queue{state=waiting}\n"
+      "      runningRequestsSpec: my_running\n"
+      "      kvUsageSpec: my_kv\n"
+      "      healthPath: ''\n"
+      "      customMetrics: [{attributeKey: my.temp, metricSpec: 'my_temp{gpu=\"0\"}'}]\n"
+      "    - {name: vllm, queuedRequestsSpec: 'vllm:num_requests_running', runningRequestsSpec: "
+      "''}\n"
+      "- type: queue-scorer\n"
+      "- type: max-score-picker\n"
+      "schedulingProfiles:\n"
+      "- name: default\n"
+      "  plugins: [{pluginRef: queue-scorer}, {pluginRef: max-score-picker}]\n"
+      "scraping: {interval: 20ms, timeout: 500ms}\n"
+      "endpoints:\n"
+      "- {address: 127.0.0.1, port: " +
+      std::to_string(custom.port()) +
+      ", engine: my-engine}\n"
+      "- {address: 127.0.0.1, port: " +
+      std::to_string(vllm.port()) + "}\n";
+  EppdProcess eppd(config);
+  ASSERT_TRUE(eppd.started()) << eppd.error();
+  auto find = [&](const std::string& hostPort) {
+    auto doc = nlohmann::json::parse(httpRequest(eppd.adminPort(), "GET", "/endpoints").body);
+    for (const auto& e : doc["endpoints"]) {
+      if (e["endpoint"] == hostPort) return e;
+    }
+    return nlohmann::json();
+  };
+  auto deadline = Clock::now() + std::chrono::seconds(10);
+  nlohmann::json a, b;
+  while (Clock::now() < deadline) {
+    a = find(custom.hostPort());
+    b = find(vllm.hostPort());
+    if (!a["metrics"].is_null() && !b["metrics"].is_null()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_FALSE(a["metrics"].is_null()) << a.dump();
+  EXPECT_EQ(a["metrics"]["waiting"], 7);
+  EXPECT_EQ(a["metrics"]["running"], 3);
+  EXPECT_EQ(a["metrics"]["kvCacheUsage"], 0.4);
+  EXPECT_EQ(a["engineLabels"]["my.temp"], "61.5");
+  ASSERT_FALSE(b["metrics"].is_null()) << b.dump();
+  // The replaced vllm config reads the batch as the queue; the fields it disables or leaves
+  // out are never reported (they keep their initial 0), though the page has them.
+  EXPECT_EQ(b["metrics"]["waiting"], 2);
+  EXPECT_EQ(b["metrics"]["running"], 0);
+  EXPECT_EQ(b["metrics"]["kvCacheUsage"], 0);
+  EXPECT_EQ(b["health"], "healthy");  // the built-in vllm health probe still runs
+}
+
+}  // namespace
+}  // namespace epp::testing

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstddef>
 #include <map>
 #include <optional>
 #include <string>
@@ -221,6 +222,7 @@ class Hooks : public Plugin,
   }
   void responseHeaders(const Request& r, const epp::cpp::Response&) override {
     setState(r, std::make_unique<Seen>())->headers++;
+    r.setResponseHeader("X-Seen-By", name());
   }
   void responseBody(const Request& r, const epp::cpp::Response&, std::string_view chunk,
                     bool) override {
@@ -568,6 +570,7 @@ TEST_F(CppLayerTest, HooksShareDataKeepRequestStateAndCountMetrics) {
   epp::testing::FakeResponse resp{.status = 200};
   resp.usage.completion_tokens = 12;
   h->responseHeaders(r, resp);
+  EXPECT_EQ(r.responseHeaders().at("x-seen-by"), "my-hooks");  // ABI 1.2, name lower-cased
   h->responseBody(r, resp, "data: a\n\n", false);
   h->responseBody(r, resp, "data: [DONE]\n\n", true);
   h->requestComplete(r, &resp, EPP_OUTCOME_COMPLETED);
@@ -589,6 +592,27 @@ TEST_F(CppLayerTest, HooksShareDataKeepRequestStateAndCountMetrics) {
   EXPECT_EQ(self->kvSeen, 1u);
   EXPECT_EQ(self->kvResyncs, 1);
   EXPECT_EQ(self->lastHash, 0xabcu);
+}
+
+// A plugin built for 1.2 checks the host table before using a 1.2 callback, so it fails
+// cleanly (EPP_ERR_UNIMPLEMENTED) on a table without it rather than calling past its end.
+TEST_F(CppLayerTest, SetResponseHeaderNeedsAnAbi12HostTable) {
+  FakeRequest r;
+  epp_host_api older = *host_.api();
+  older.struct_size = offsetof(epp_host_api, response_set_header);
+  const epp_host_api* saved = epp::cpp::detail::g_host;
+  epp::cpp::detail::g_host = &older;
+  epp_status status = EPP_OK;
+  try {
+    Request(r.view()).setResponseHeader("x-a", "b");
+  } catch (const epp::cpp::Error& e) {
+    status = e.status();
+  }
+  epp::cpp::detail::g_host = saved;
+  EXPECT_EQ(status, EPP_ERR_UNIMPLEMENTED);
+  EXPECT_TRUE(r.responseHeaders().empty());
+  Request(r.view()).setResponseHeader("x-a", "b");
+  EXPECT_EQ(r.responseHeaders().at("x-a"), "b");
 }
 
 TEST_F(CppLayerTest, ParamsAreTypedAndStrict) {

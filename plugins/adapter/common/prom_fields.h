@@ -88,6 +88,50 @@ inline std::optional<double> meanUsageOf(const prom::Exposition& page, const std
   return sum / n;
 }
 
+// The LoRA state of `name` (vLLM's lora_requests_info shape): the value of each series
+// is the time it was last updated, so only the newest series describes the present. Its
+// labels max_lora, running_lora_adapters and waiting_lora_adapters (comma-separated).
+inline void applyLoraInfo(const prom::Exposition& page, const std::string& name,
+                          cpp::MetricsOut& out, const SampleFilter& keep = {}) {
+  if (name.empty()) return;
+  const prom::Sample* newest = nullptr;
+  for (const auto* s : page.samples(name)) {
+    if (keep && !keep(*s)) continue;
+    if (std::isnan(s->value)) throw cpp::Error(where(*s) + ": timestamp is NaN");
+    if (newest == nullptr || s->value > newest->value) newest = s;
+  }
+  if (newest == nullptr) return;
+  if (auto slots = intLabel(*newest, "max_lora")) {
+    out.setMaxLoras(*slots);
+  } else if (newest->findLabel("max_lora")) {
+    throw cpp::Error(where(*newest) + ": max_lora '" + std::string(newest->label("max_lora")) +
+                     "' is not an integer");
+  }
+  for (const auto& a : prom::splitList(newest->label("running_lora_adapters"))) {
+    out.addActiveLora(a);
+  }
+  for (const auto& a : prom::splitList(newest->label("waiting_lora_adapters"))) {
+    out.addWaitingLora(a);
+  }
+}
+
+// Cache geometry from an info gauge whose labels carry it (vLLM's cache_config_info: labels
+// block_size and num_gpu_blocks): the first series that has either label. A value that is
+// not a whole number ("None") counts as absent.
+inline void applyCacheInfoLabels(const prom::Exposition& page, const std::string& name,
+                                 std::string_view blockSizeLabel, std::string_view numBlocksLabel,
+                                 cpp::MetricsOut& out, const SampleFilter& keep = {}) {
+  if (name.empty()) return;
+  for (const auto* s : page.samples(name)) {
+    if (keep && !keep(*s)) continue;
+    auto blockSize = intLabel(*s, blockSizeLabel);
+    auto blocks = intLabel(*s, numBlocksLabel);
+    if (blockSize) out.setCacheBlockSize(*blockSize);
+    if (blocks) out.setCacheNumBlocks(*blocks);
+    if (blockSize || blocks) return;
+  }
+}
+
 // Validates the three paths of a BackendInfo: empty means "not supported".
 inline void checkPaths(const cpp::Params& p, const cpp::BackendInfo& info) {
   for (auto [key, v] :

@@ -132,7 +132,7 @@ TEST_F(VllmAdapterTest, MalformedBodiesFailWithTheReason) {
   EXPECT_EQ(truncated.error, "line 2, column 22: body ends without a newline (truncated?)");
   ParsedMetrics nan = parse("vllm:num_requests_waiting NaN\n");
   EXPECT_EQ(nan.status, EPP_ERR_INVALID_ARGUMENT);
-  EXPECT_EQ(nan.error, "vllm:num_requests_waiting (line 1): nan is not a request count");
+  EXPECT_EQ(nan.error, "vllm:num_requests_waiting (line 1): nan is not a count");
   ParsedMetrics kv = parse("vllm:kv_cache_usage_perc 1.5\n");
   EXPECT_EQ(kv.error,
             "vllm:kv_cache_usage_perc (line 1): KV-cache usage 1.500000 is outside [0, 1]");

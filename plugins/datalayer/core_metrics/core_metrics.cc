@@ -1,5 +1,10 @@
 #include "plugins/datalayer/core_metrics/core_metrics.h"
 
+#include <set>
+
+#include "plugins/adapter/common/engine_config.h"
+#include "plugins/adapter/common/prom_fields.h"
+
 namespace epp::plugins {
 
 MetricsDataSource::MetricsDataSource(const cpp::CreateContext& ctx) : Plugin(ctx) {
@@ -23,11 +28,20 @@ CoreMetricsExtractor::CoreMetricsExtractor(const cpp::CreateContext& ctx) : Plug
   if (p.getString("engineLabelKey", "inference.networking.k8s.io/engine-type").empty()) {
     throw cpp::Error(p.location("engineLabelKey") + ": engineLabelKey must not be empty");
   }
-  if (p.has("engineConfigs")) {
-    throw cpp::Error(p.location("engineConfigs") +
-                     ": engineConfigs is not supported; list the engine's backend adapter "
-                     "plugin with its metric-name parameters instead (e.g. "
-                     "{type: vllm, parameters: {waitingMetric: ...}})");
+  // Each entry becomes a metric-spec-adapter for that engine (eppd builds them from this
+  // plugin's parameters); validating them here puts every mistake at config time.
+  std::set<std::string> names;
+  for (const cpp::Params* entry : p.getMapList("engineConfigs")) {
+    adapter::EngineConfig engine = adapter::readEngineConfig(*entry);
+    cpp::BackendInfo paths;
+    paths.metricsPath = entry->getString("metricsPath", "/metrics");
+    paths.healthPath = entry->getString("healthPath", "/health");
+    paths.modelsPath = entry->getString("modelsPath", "");
+    adapter::checkPaths(*entry, paths);
+    if (!names.insert(engine.name).second) {
+      throw cpp::Error(entry->location("name") + ": engine config '" + engine.name +
+                       "' is listed twice");
+    }
   }
 }
 

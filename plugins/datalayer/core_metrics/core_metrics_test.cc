@@ -45,11 +45,31 @@ TEST_F(CoreMetricsTest, MistakesAreRefusedWithTheReason) {
             nullptr);
   EXPECT_THAT(host_.lastError(), HasSubstr("insecureSkipVerify"));
   EXPECT_EQ(make("core-metrics-extractor", ParamValue::map({{"engineConfigs", "x"}})), nullptr);
-  EXPECT_THAT(host_.lastError(), HasSubstr("engineConfigs is not supported"));
+  EXPECT_THAT(host_.lastError(), HasSubstr("must be a list of maps"));
   EXPECT_EQ(make("core-metrics-extractor", ParamValue::map({{"defaultEngine", ""}})), nullptr);
   EXPECT_THAT(host_.lastError(), HasSubstr("defaultEngine must not be empty"));
   EXPECT_EQ(make("core-metrics-extractor", ParamValue::map({{"engine", "vllm"}})), nullptr);
   EXPECT_THAT(host_.lastError(), HasSubstr("unknown parameter \"engine\""));
+}
+
+TEST_F(CoreMetricsTest, EngineConfigsAreValidatedEntryByEntry) {
+  auto entry = [](const char* name, const char* queued) {
+    return ParamValue::map({{"name", name}, {"queuedRequestsSpec", queued}});
+  };
+  auto ok = make(
+      "core-metrics-extractor",
+      ParamValue::map(
+          {{"engineConfigs", ParamValue::list({entry("mine", "q{a=b}"), entry("vllm", "vq")})}}));
+  EXPECT_NE(ok, nullptr) << host_.lastError();
+  EXPECT_EQ(make("core-metrics-extractor",
+                 ParamValue::map({{"engineConfigs",
+                                   ParamValue::list({entry("mine", "q"), entry("mine", "r")})}})),
+            nullptr);
+  EXPECT_THAT(host_.lastError(), HasSubstr("engine config 'mine' is listed twice"));
+  EXPECT_EQ(make("core-metrics-extractor",
+                 ParamValue::map({{"engineConfigs", ParamValue::list({entry("mine", "q{a")})}})),
+            nullptr);
+  EXPECT_THAT(host_.lastError(), HasSubstr("queuedRequestsSpec"));
 }
 
 }  // namespace

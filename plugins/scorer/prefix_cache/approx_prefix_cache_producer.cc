@@ -67,12 +67,15 @@ void ApproxPrefixCacheProducer::prepareRequest(const cpp::Request& request,
   // Published for every candidate, zeros included, so a scorer tells "no match" from "no
   // producer". A prompt shorter than one block matches nothing anywhere.
   std::vector<double> ratios(candidates.size(), 0.0);
+  std::vector<double> tokens(candidates.size(), 0.0);
   if (state->totalBlocks > 0) {
     for (size_t i = 0; i < ratios.size(); ++i) {
       ratios[i] = static_cast<double>(state->matched[i]) / static_cast<double>(state->totalBlocks);
+      tokens[i] = static_cast<double>(state->matched[i]) * state->blockSizeTokens;
     }
   }
   request.dataPut(kMatchRatioKey, state->endpointIds, ratios);
+  request.dataPut(kMatchedTokensKey, state->endpointIds, tokens);
   setState(request, std::move(state));
 }
 

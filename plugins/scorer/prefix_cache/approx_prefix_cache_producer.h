@@ -14,8 +14,8 @@ inline constexpr std::string_view kHitRatioMetric = "inference_extension_prefix_
 // approx-prefix-cache-producer: keeps an approximate index of the prompt prefixes each
 // endpoint has cached (what eppd sent where) and, before scheduling, publishes every
 // candidate's matched / total leading prefix blocks under kMatchRatioKey for
-// prefix-cache-scorer. After the decision it records the request's blocks on the endpoints
-// it goes to.
+// prefix-cache-scorer (and the matched tokens under kMatchedTokensKey). After the decision
+// it records the request's blocks on the endpoints it goes to.
 //
 // When eppd re-creates it (new parameters, or a new version of this library loaded beside
 // the old one) the old instance hands its index to the new one ("prefix-index/v1", see

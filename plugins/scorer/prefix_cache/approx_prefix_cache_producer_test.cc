@@ -79,6 +79,16 @@ TEST_F(ApproxPrefixCacheProducerTest, ASharedPrefixMatchesWhereTheFirstRequestWe
   EXPECT_DOUBLE_EQ(indexSize(), 8.0);
 }
 
+TEST_F(ApproxPrefixCacheProducerTest, PublishesTheMatchedTokensToo) {
+  auto producer = make(ParamValue::map({{"autoTune", false}, {"blockSizeTokens", 2}}));
+  route(*producer, "aaaaaaaabbbbbbbbcccccccc", eps_, 2);  // 3 blocks of 2 tokens
+  FakeRequest request({.prompt = "aaaaaaaabbbbbbbbXXXXXXXXdddd"});
+  producer->prepareRequest(request, eps_.list());
+  std::vector<double> tokens(eps_.size(), -1);
+  ASSERT_TRUE(request.dataGet(kMatchedTokensKey, eps_.list(), tokens.data()));
+  EXPECT_EQ(tokens, (std::vector<double>{0, 0, 4}));
+}
+
 TEST_F(ApproxPrefixCacheProducerTest, PartialPrefixGivesTheMatchedShare) {
   auto producer = make(smallBlocks());
   route(*producer, "aaaabbbbccccdddd", eps_, 0);

@@ -14,6 +14,10 @@ namespace epp::plugins {
 // Where approx-prefix-cache-producer publishes each candidate's matched / total prefix
 // blocks for the request, and where prefix-cache-scorer reads it.
 inline constexpr std::string_view kMatchRatioKey = "prefix-cache/match-ratio";
+// Where it publishes each candidate's matched leading blocks in tokens (blocks x block size),
+// for plugins that need an amount rather than a share: the P/D deciders of
+// disagg-profile-handler compare the prompt's non-cached part with a threshold.
+inline constexpr std::string_view kMatchedTokensKey = "prefix-cache/matched-tokens";
 
 // Tuning of the approximate prefix index: the parameters of approx-prefix-cache-producer,
 // which prefix-cache-scorer also accepts from configs written before the producer existed.

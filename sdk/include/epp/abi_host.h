@@ -132,7 +132,9 @@ typedef struct epp_host_api {
   epp_str (*request_header)(epp_request_host_ptr request, epp_str name);
   /* Adds or overwrites a header eppd sends upstream with the routing decision (e.g.
    * x-prefiller-host-port). Copied. Only before the decision is sent (filters, scorers,
-   * pickers, profile handlers, pre_request). */
+   * pickers, profile handlers, pre_request). Setting x-gateway-destination-endpoint
+   * ("ip:port[,ip:port...]") redirects the request: the value replaces eppd's pick in that
+   * header and in the envoy.lb metadata (the pick still counts the request in flight). */
   epp_status (*request_set_header)(epp_request_host_ptr request, epp_str name, epp_str value);
   /* Chained prefix block hashes of the prompt for a block size in tokens (4 characters
    * per token when no token ids are known), at most `max_blocks`. Computed once per
@@ -181,6 +183,15 @@ typedef struct epp_host_api {
    * would outgrow the host's limit (eppd: 1 GiB); the hand-over then fails as a whole, so
    * the export should return that status. OWNERSHIP: `data` stays the caller's. */
   epp_status (*state_sink_write)(epp_state_sink_host_ptr sink, epp_bytes data);
+
+  /* ---- ABI 1.2: the response to the client ---------------------------------------- */
+
+  /* Adds or overwrites a header of the response eppd sends back to the client with the
+   * model server's response headers (a session token, say). Copied; the name is
+   * lower-cased. Callable from scheduling until the request's response_headers hooks have
+   * run; later it returns EPP_ERR_UNAVAILABLE (the headers are gone). An empty name or a
+   * pseudo-header (":status") is EPP_ERR_INVALID_ARGUMENT. */
+  epp_status (*response_set_header)(epp_request_host_ptr request, epp_str name, epp_str value);
 } epp_host_api;
 
 #ifdef __cplusplus

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -30,7 +31,8 @@ TEST(ConfigFilesTest, TheExamplesExist) {
   EXPECT_THAT(names,
               ::testing::IsSupersetOf({"default.yaml", "decision-tree.yaml", "gie-reference.yaml",
                                        "random.yaml", "load-only.yaml", "admission.yaml",
-                                       "reference-default.yaml", "kubernetes.yaml"}));
+                                       "canary.yaml", "reference-default.yaml",
+                                       "pd-disaggregation.yaml", "kubernetes.yaml"}));
 }
 
 TEST(ConfigFilesTest, KubernetesExampleWatchesPodsInTheCluster) {
@@ -77,6 +79,28 @@ TEST(ConfigFilesTest, EveryExampleParsesAndResolves) {
     auto status = resolveConfig(*config, testing::lookupIn(testing::builtinKinds()));
     EXPECT_TRUE(status) << status.error();
   }
+}
+
+TEST(ConfigFilesTest, PdExampleHasTwoProfilesItsHandlerAndItsDecider) {
+  auto config = loadConfigFile(std::string(EPP_CONFIGS_DIR) + "/pd-disaggregation.yaml");
+  ASSERT_TRUE(config) << config.error();
+  ASSERT_TRUE(resolveConfig(*config, testing::lookupIn(testing::builtinKinds())));
+  std::vector<std::string> profiles;
+  for (const auto& p : config->profiles) profiles.push_back(p.name);
+  EXPECT_THAT(profiles, ::testing::ElementsAre("prefill", "decode"));
+  std::map<std::string, std::string> types;
+  for (const auto& plugin : config->plugins) types[plugin.name] = plugin.type;
+  EXPECT_EQ(types["disagg-profile-handler"], "disagg-profile-handler");
+  // The decider the handler names is a plugin of the config.
+  const auto& handler =
+      *std::find_if(config->plugins.begin(), config->plugins.end(),
+                    [](const auto& p) { return p.type == "disagg-profile-handler"; });
+  const std::string decider = handler.parameters["deciders"]["prefill"].Scalar();
+  EXPECT_EQ(types[decider], "prefix-based-pd-decider");
+  // Two endpoints of each role.
+  std::map<std::string, int> roles;
+  for (const auto& e : config->endpoints) ++roles[e.role];
+  EXPECT_EQ(roles, (std::map<std::string, int>{{"decode", 2}, {"prefill", 2}}));
 }
 
 TEST(ConfigFilesTest, DecisionTreeExampleIsTheClassicTree) {

@@ -206,7 +206,9 @@ server: {extprocPort: 0, healthPort: 19003, metricsPort: 19090, adminPort: 19091
   const EndpointSpec& third = config->endpoints[2];
   EXPECT_EQ(third.role, "prefill");
   EXPECT_EQ(third.labels.at("llm-d.ai/role"), "prefill");
-  EXPECT_THAT(config->routing.models, ElementsAre("llama-3", "qwen"));
+  ASSERT_EQ(config->routing.models.size(), 2u);
+  EXPECT_EQ(config->routing.models[0].name, "llama-3");
+  EXPECT_EQ(config->routing.models[1].name, "qwen");
   EXPECT_EQ(config->server.extprocPort, 0);
   EXPECT_EQ(config->server.healthPort, 19003);
   EXPECT_EQ(config->server.adminAddress, "::1");
@@ -590,6 +592,62 @@ TEST_F(LoadConfigFileTest, ErrorsNameThePath) {
   auto parsed = loadConfigFile(bad);
   ASSERT_FALSE(parsed);
   EXPECT_EQ(parsed.error(), bad + ":3:1: config: unknown key 'plugin' (did you mean 'plugins'?)");
+}
+
+}  // namespace
+}  // namespace epp::config
+
+namespace epp::config {
+namespace {
+
+TEST(PickerConfigParseTest, RateLimits) {
+  auto config = parseConfig(std::string(kHeader) +
+                                "rateLimits:\n"
+                                "- name: tenants\n"
+                                "  keyHeader: X-Tenant\n"
+                                "  tokenBucket: {rate: 2.5}\n"
+                                "  overrides: {gold: {slidingWindow: {maxRequests: 100, window: 1m}}}\n"
+                                "- {name: all, defaultKey: everyone, keyHeader: x-none,\n"
+                                "   slidingWindow: {maxRequests: 10, window: 500ms}, maxKeys: 5}\n",
+                            "t.yaml");
+  ASSERT_TRUE(config) << config.error();
+  ASSERT_EQ(config->rateLimits.size(), 2u);
+  const RateLimitSpec& tenants = config->rateLimits[0];
+  EXPECT_EQ(tenants.keyHeader, "x-tenant");  // header names arrive lower-case
+  EXPECT_EQ(tenants.defaultKey, "default-flow");
+  EXPECT_EQ(tenants.rule.algorithm, RateLimitRule::Algorithm::kTokenBucket);
+  EXPECT_DOUBLE_EQ(tenants.rule.rate, 2.5);
+  EXPECT_DOUBLE_EQ(tenants.rule.burst, 3);  // default: ceil(rate)
+  ASSERT_EQ(tenants.overrides.count("gold"), 1u);
+  EXPECT_EQ(tenants.overrides.at("gold").maxRequests, 100);
+  EXPECT_EQ(tenants.overrides.at("gold").windowNs, int64_t{60'000'000'000});
+  const RateLimitSpec& all = config->rateLimits[1];
+  EXPECT_EQ(all.rule.algorithm, RateLimitRule::Algorithm::kSlidingWindow);
+  EXPECT_EQ(all.rule.windowNs, 500'000'000);
+  EXPECT_EQ(all.maxKeys, 5);
+  EXPECT_EQ(all.defaultKey, "everyone");
+}
+
+TEST(PickerConfigParseTest, RateLimitErrors) {
+  std::string error = parseError(
+      "rateLimits:\n"
+      "- {name: a, tokenBucket: {rate: 0}}\n"
+      "- {name: a, tokenBucket: {rate: 1}}\n"
+      "- {name: b}\n"
+      "- {name: c, tokenBucket: {rate: 1}, slidingWindow: {maxRequests: 1, window: 1s}}\n"
+      "- {name: d, slidingWindow: {maxRequests: 0, window: 1us}}\n"
+      "- {name: e, tokenBucket: {rate: 1, burst: 0.5}}\n");
+  EXPECT_THAT(error, ::testing::HasSubstr("t.yaml:4:33: rateLimits[0].tokenBucket.rate: rate "
+                                          "must be > 0"));
+  EXPECT_THAT(error, ::testing::HasSubstr("rate limit 'a' is listed twice"));
+  EXPECT_THAT(error, ::testing::HasSubstr(
+                         "rateLimits[2]: set exactly one of tokenBucket and slidingWindow"));
+  EXPECT_THAT(error, ::testing::HasSubstr(
+                         "rateLimits[3]: set exactly one of tokenBucket and slidingWindow"));
+  EXPECT_THAT(error, ::testing::HasSubstr("rateLimits[4].slidingWindow.maxRequests: must be "
+                                          "between 1 and 1000000"));
+  EXPECT_THAT(error, ::testing::HasSubstr("window must be at least 1ms"));
+  EXPECT_THAT(error, ::testing::HasSubstr("burst must be >= 1"));
 }
 
 }  // namespace

@@ -23,7 +23,17 @@ inline std::map<std::string, uint32_t> builtinKinds() {
       {"max-score-picker", EPP_KIND_PICKER},
       {"random-picker", EPP_KIND_PICKER},
       {"weighted-random-picker", EPP_KIND_PICKER},
+      {"round-robin-picker", EPP_KIND_PICKER},
+      {"power-of-two-picker", EPP_KIND_PICKER},
+      {"least-request-picker", EPP_KIND_PICKER},
+      {"least-response-time-picker",
+       EPP_KIND_PICKER | EPP_KIND_REQUEST_HOOKS | EPP_KIND_DATA_HOOKS},
       {"single-profile-handler", EPP_KIND_PROFILE_HANDLER},
+      {"data-parallel-profile-handler", EPP_KIND_PROFILE_HANDLER},
+      {"disagg-profile-handler", EPP_KIND_PROFILE_HANDLER},
+      {"pd-profile-handler", EPP_KIND_PROFILE_HANDLER},
+      {"prefix-based-pd-decider", EPP_KIND_REQUEST_HOOKS},
+      {"always-disagg-pd-decider", EPP_KIND_REQUEST_HOOKS},
       {"low-queue-filter", EPP_KIND_FILTER},
       {"least-queue-filter", EPP_KIND_FILTER},
       {"least-kv-cache-filter", EPP_KIND_FILTER},
@@ -33,6 +43,9 @@ inline std::map<std::string, uint32_t> builtinKinds() {
       {"utilization-detector", EPP_KIND_SATURATION_DETECTOR | EPP_KIND_FILTER},
       {"concurrency-detector",
        EPP_KIND_SATURATION_DETECTOR | EPP_KIND_FILTER | EPP_KIND_REQUEST_HOOKS},
+      {"weighted-splitter", EPP_KIND_TRAFFIC_SPLITTER},
+      {"canary-splitter", EPP_KIND_TRAFFIC_SPLITTER},
+      {"sticky-splitter", EPP_KIND_TRAFFIC_SPLITTER},
   };
 }
 
@@ -47,7 +60,6 @@ inline std::map<std::string, uint32_t> referenceKinds() {
   kinds["fcfs-ordering-policy"] = EPP_KIND_ORDERING_POLICY;
   kinds["static-usage-limit-policy"] = 0;
   kinds["openai-parser"] = 0;
-  kinds["pd-profile-handler"] = EPP_KIND_PROFILE_HANDLER;
   return kinds;
 }
 

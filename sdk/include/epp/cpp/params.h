@@ -122,6 +122,25 @@ class Params {
     return &children_.emplace_back(*node);
   }
 
+  // A list of maps (empty when absent). Owned by this Params; finish() checks their keys too.
+  std::vector<const Params*> getMapList(std::string_view key) const {
+    std::vector<const Params*> out;
+    auto node = use(key);
+    if (!node) return out;
+    if (host().param_kind(*node) != EPP_PARAM_LIST) fail(*node, key, "a list of maps");
+    size_t n = host().param_size(*node);
+    for (size_t i = 0; i < n; ++i) {
+      epp_param_host_ptr item = nullptr;
+      epp_str ignored{};
+      if (host().param_at(*node, i, &item, &ignored) != EPP_OK ||
+          host().param_kind(item) != EPP_PARAM_MAP) {
+        fail(item ? item : *node, key, "a list of maps");
+      }
+      out.push_back(&children_.emplace_back(item));
+    }
+    return out;
+  }
+
   // The raw node of `key` for shapes the getters do not cover (marks it used).
   std::optional<epp_param_host_ptr> getNode(std::string_view key) const { return use(key); }
 

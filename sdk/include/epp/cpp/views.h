@@ -129,6 +129,15 @@ class Request {
   void setHeader(std::string_view name, std::string_view value) const {
     check(host().request_set_header(v_->handle, str(name), str(value)), "request_set_header");
   }
+  // Adds or overwrites a header of the response the client receives (ABI 1.2): from
+  // scheduling until the response-headers hooks have run.
+  void setResponseHeader(std::string_view name, std::string_view value) const {
+    const epp_host_api& h = host();
+    if (!EPP_HAS_FIELD(&h, epp_host_api, response_set_header) || !h.response_set_header) {
+      throw Error("this eppd cannot set response headers (ABI 1.2)", EPP_ERR_UNIMPLEMENTED);
+    }
+    check(h.response_set_header(v_->handle, str(name), str(value)), "response_set_header");
+  }
   // Chained prefix block hashes, computed once per request and block size by the host.
   std::span<const uint64_t> prefixHashes(uint32_t blockSizeTokens, uint32_t maxBlocks) const {
     const uint64_t* hashes = nullptr;
@@ -316,6 +325,31 @@ class SplitTargets {
   size_t size() const { return count_; }
   std::string_view model(size_t i) const { return view(items_[i]->model); }
   double weight(size_t i) const { return items_[i]->weight; }
+  // Index of the target named `model`, or size() when none is.
+  size_t find(std::string_view model) const {
+    for (size_t i = 0; i < count_; ++i) {
+      if (this->model(i) == model) return i;
+    }
+    return count_;
+  }
+  // The target a point `unit` in [0, 1) falls on when [0, 1) is cut into consecutive
+  // spans proportional to the weights, skipping target `except` (none by default).
+  // Zero-weight targets are never chosen; when every weight left is 0, the first target
+  // that is not `except`.
+  size_t byWeight(double unit, size_t except = SIZE_MAX) const {
+    double total = 0;
+    for (size_t i = 0; i < count_; ++i) total += i == except ? 0.0 : weight(i);
+    size_t last = count_;
+    double point = unit * total;
+    for (size_t i = 0; i < count_; ++i) {
+      if (i == except || !(weight(i) > 0)) continue;
+      last = i;
+      if (point < weight(i)) return i;
+      point -= weight(i);
+    }
+    if (last != count_) return last;  // rounding put the point past the end
+    return except == 0 && count_ > 1 ? 1 : 0;
+  }
 
  private:
   const epp_split_target* const* items_;

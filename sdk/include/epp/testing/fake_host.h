@@ -433,6 +433,10 @@ class FakeHost {
     return EPP_OK;
   }
 
+  static epp_status responseSetHeader(epp_request_host_ptr r, epp_str name, epp_str value) {
+    return req(r)->setResponseHeader(sv(name), sv(value));
+  }
+
   static constexpr epp_host_api kApi{
       sizeof(epp_host_api),
       EPP_ABI_MAJOR,
@@ -471,6 +475,7 @@ class FakeHost {
       &sinkSetLabel,
       &stateSinkSetFormat,
       &stateSinkWrite,
+      &responseSetHeader,
   };
 
   std::string lastError_;

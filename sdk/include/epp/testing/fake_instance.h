@@ -37,6 +37,10 @@ struct FakeResponse {
   const epp_endpoint_view* endpoint = nullptr;
   bool stream = false;
   epp_usage usage{-1, -1, -1, -1};
+  // Monotonic times (FakeHost::nowNs clock) of the first response byte and of completion; 0
+  // while unknown.
+  int64_t firstByteNs = 0;
+  int64_t completedNs = 0;
 };
 
 // A queued request for ordering-policy tests (the request view must outlive it).
@@ -354,8 +358,8 @@ class FakeInstance {
               r.endpoint,
               r.stream,
               r.usage,
-              0,
-              0};
+              r.firstByteNs,
+              r.completedNs};
     }
     std::vector<epp_kv> headers;
     epp_response_view view{};

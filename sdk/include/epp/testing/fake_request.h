@@ -4,6 +4,7 @@
 // the request callbacks (headers, state, shared data, prefix hashes, random) from it.
 #pragma once
 
+#include <cctype>
 #include <cmath>
 #include <cstdint>
 #include <map>
@@ -70,6 +71,8 @@ class FakeRequest {
   const FakeRequestSpec& spec() const { return spec_; }
   // Headers plugins set with request_set_header.
   const std::map<std::string, std::string>& setHeaders() const { return setHeaders_; }
+  // Headers plugins set on the response with response_set_header (keys lower-case).
+  const std::map<std::string, std::string>& responseHeaders() const { return responseHeaders_; }
   void setPool(const EndpointSet* pool) { pool_ = pool; }
 
   // ---- what the fake host's callbacks use ----
@@ -81,6 +84,13 @@ class FakeRequest {
   }
   void setHeader(std::string_view name, std::string_view value) {
     setHeaders_[std::string(name)] = std::string(value);
+  }
+  epp_status setResponseHeader(std::string_view name, std::string_view value) {
+    if (name.empty() || name.front() == ':') return EPP_ERR_INVALID_ARGUMENT;
+    std::string key(name);
+    for (char& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    responseHeaders_[key] = std::string(value);
+    return EPP_OK;
   }
   // Chained 64-bit hashes of 4*blockSize-character blocks of the prompt, seeded by the
   // model. (FNV-1a here; eppd uses xxhash64, so tests must not depend on the values.)
@@ -140,6 +150,7 @@ class FakeRequest {
   std::vector<epp_kv> headers_;
   epp_request_view view_{};
   std::map<std::string, std::string> setHeaders_;
+  std::map<std::string, std::string> responseHeaders_;
   std::map<std::pair<uint32_t, uint32_t>, std::vector<uint64_t>> hashes_;
   std::map<const void*, std::pair<void*, void (*)(void*)>> states_;
   std::map<std::string, std::map<uint64_t, double>> data_;
