@@ -300,7 +300,8 @@ struct KubernetesEndpointSource::Impl : std::enable_shared_from_this<Impl> {
     std::chrono::milliseconds backoff = timing.initialBackoff;
     while (!isStopped()) {
       Outcome outcome;
-      if (rv().empty()) {
+      const bool listing = rv().empty();
+      if (listing) {
         outcome = co_await list();
       } else {
         outcome = co_await watch();
@@ -318,6 +319,9 @@ struct KubernetesEndpointSource::Impl : std::enable_shared_from_this<Impl> {
             "again",
             spec.key(), rv());
         setRv("");
+        // A watch refused as too old lists again at once (the list itself backs off if it
+        // fails); a list whose page token expired waits, so it cannot spin.
+        if (!listing) continue;
       } else {
         recovered();
       }

@@ -466,15 +466,19 @@ TEST(KubernetesSourceTest, ListThenWatchFollowsEveryEventAndResumesFromTheLastVe
   EXPECT_TRUE(h.errors().empty()) << ::testing::PrintToString(h.errors());
 }
 
-// The server forgot the version the watch resumes from: the source lists again, and the
-// list replaces its state (a pod deleted while the watch was away is gone).
+// The server forgot the version the watch resumes from: the source lists again at once
+// (no backoff: a 60 s one would fail the test), and the list replaces its state (a pod
+// deleted while the watch was away is gone).
 void expectRelistAfterGone(FakeKubeApiServer::GoneAs how) {
   Cluster cluster;
   auto& server = cluster.server;
   server.setGoneAs(how);
   server.upsert(labelled("a", "10.0.0.1", true));
   server.upsert(labelled("b", "10.0.0.2", true));
-  Harness h(cluster.spec());
+  KubernetesTiming timing = fastTiming();
+  timing.initialBackoff = 60s;
+  timing.maxBackoff = 60s;
+  Harness h(cluster.spec(), timing);
   ASSERT_TRUE(
       h.awaitLast({"a-rank-0 10.0.0.1:8000 vllm  default", "b-rank-0 10.0.0.2:8000 vllm  default"}))
       << ::testing::PrintToString(h.last());
