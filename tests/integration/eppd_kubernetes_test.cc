@@ -2,7 +2,8 @@
 // (HTTPS, a CA made by the test, a bearer token file) whose pods' IPs are loopback
 // addresses where real eppd-sim servers listen on the target port. Requests played by
 // EnvoyClient are routed to the pods; a pod that turns not-ready stops receiving traffic
-// and comes back when ready again.
+// and comes back when ready again; a deletion missed while the watch was cut (and the
+// history compacted) is caught by the re-list after 410 Gone.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <stdlib.h>
@@ -110,7 +111,9 @@ TEST(EppdKubernetesTest, PodsOfTheApiServerAreRoutedToAndANotReadyPodLeaves) {
   ASSERT_EQ(simB.ports(), std::vector<int>{port}) << simB.log();
   const std::string hostA = "127.0.0.2:" + std::to_string(port);
   const std::string hostB = "127.0.0.3:" + std::to_string(port);
-  std::map<std::string, std::string> labels = {{"app", "sim"}, {"llm-d.ai/role", "decode"}};
+  std::map<std::string, std::string> labels = {{"app", "sim"},
+                                               {"llm-d.ai/role", "decode"},
+                                               {"inference.networking.k8s.io/engine-type", "vllm"}};
   api.upsert(FakeKubeApiServer::pod("sim-a", "127.0.0.2", true, labels));
   api.upsert(FakeKubeApiServer::pod("sim-b", "127.0.0.3", true, labels));
   api.upsert(FakeKubeApiServer::pod("starting", "127.0.0.4", false, labels));
@@ -118,14 +121,26 @@ TEST(EppdKubernetesTest, PodsOfTheApiServerAreRoutedToAndANotReadyPodLeaves) {
   EppdProcess eppd(std::string(kProfile) +
                    "endpointSources:\n- kubernetes:\n    namespace: inference\n"
                    "    labelSelector: {app: sim}\n    targetPorts: [" +
-                   std::to_string(port) + "]\n    apiServer: " + api.url() + "\n    tokenFile: " +
-                   token.string() + "\n    caFile: " + pki.caCert.string() + "\n");
+                   std::to_string(port) + "]\n    apiServer: " + api.url() +
+                   "\n    tokenFile: " + token.string() + "\n    caFile: " + pki.caCert.string() +
+                   "\n    pool: sim-pool\n");
   ASSERT_TRUE(eppd.started()) << eppd.error();
   const std::vector<std::string> both = {"kubernetes sim-a-rank-0 " + hostA + " healthy",
                                          "kubernetes sim-b-rank-0 " + hostB + " healthy"};
   ASSERT_TRUE(FakeKubeApiServer::waitFor([&] { return listed(eppd) == both; }))
       << ::testing::PrintToString(listed(eppd)) << eppd.log();
   EXPECT_EQ(api.requests().front().authorization, "Bearer e2e-token");
+  // The pod's labels reach the endpoint: its role, its engine label, the source's pool.
+  {
+    json doc = json::parse(httpRequest(eppd.adminPort(), "GET", "/endpoints").body);
+    ASSERT_EQ(doc["endpoints"].size(), 2u);
+    const json& a = doc["endpoints"][0];
+    EXPECT_EQ(a["role"], "decode");
+    EXPECT_EQ(a["engine"], "vllm");
+    EXPECT_EQ(a["pool"], "sim-pool");
+    EXPECT_EQ(a["labels"]["app"], "sim");
+    EXPECT_EQ(a["labels"]["inference.networking.k8s.io/engine-type"], "vllm");
+  }
   ASSERT_TRUE(FakeKubeApiServer::waitFor([&] { return allScraped(eppd); }));
   EXPECT_EQ(eppd.metric(R"(eppd_endpoint_source_endpoints{name="inference/app=sim",)"
                         R"(source="kubernetes"})"),
@@ -155,11 +170,43 @@ TEST(EppdKubernetesTest, PodsOfTheApiServerAreRoutedToAndANotReadyPodLeaves) {
   ASSERT_TRUE(FakeKubeApiServer::waitFor([&] { return allScraped(eppd); }));
   std::map<std::string, int> again = route(client, 30);
   EXPECT_GT(again[hostB], 0) << ::testing::PrintToString(again);
+
+  // The watch connection drops while sim-b is deleted and the server compacts its history:
+  // the resumed watch is answered 410 Gone, eppd lists again, and sim-b leaves.
+  auto lists = [&] {
+    size_t n = 0;
+    for (const auto& r : api.requests()) n += r.watch ? 0 : 1;
+    return n;
+  };
+  const size_t listsBefore = lists();
+  const size_t watchesBefore = api.watchRequests().size();
+  auto gone = std::chrono::steady_clock::now();
+  api.removeSilently("sim-b");
+  api.compact();
+  api.dropWatches();
+  ASSERT_TRUE(FakeKubeApiServer::waitFor([&] {
+    return listed(eppd) == std::vector<std::string>{both[0]};
+  })) << ::testing::PrintToString(listed(eppd))
+      << eppd.log();
+  double relistMs =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - gone).count();
+  EXPECT_EQ(lists(), listsBefore + 1);
+  EXPECT_GT(api.watchRequests().size(), watchesBefore);  // the resumed watch, refused
+  EXPECT_EQ(route(client, 20), (std::map<std::string, int>{{hostA, 20}}));
+  // The watch after the new list follows events again.
+  ASSERT_TRUE(FakeKubeApiServer::waitFor([&] { return api.openWatches() == 1; }));
+  api.upsert(FakeKubeApiServer::pod("sim-b", "127.0.0.3", true, labels));
+  ASSERT_TRUE(FakeKubeApiServer::waitFor([&] { return listed(eppd) == both; }))
+      << ::testing::PrintToString(listed(eppd));
+  ASSERT_TRUE(FakeKubeApiServer::waitFor([&] { return allScraped(eppd); }));
+  EXPECT_GT(route(client, 30)[hostB], 0);
+
   EXPECT_EQ(eppd.metric(R"(eppd_endpoint_source_errors_total{name="inference/app=sim",)"
                         R"(source="kubernetes"})"),
             0);
   EXPECT_EQ(eppd.stop(), 0);
-  std::cout << "[ k8s     ] a not-ready pod left /endpoints after " << leftMs << " ms\n";
+  std::cout << "[ k8s     ] a not-ready pod left /endpoints after " << leftMs
+            << " ms; a 410 re-list removed a missed deletion after " << relistMs << " ms\n";
 }
 
 }  // namespace
