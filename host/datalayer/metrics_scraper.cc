@@ -38,10 +38,11 @@ struct Target {
   std::string pool;
   std::string hostPort;
   tcp::endpoint peer;
-  // One of the two, after the scheme (https: `tls`, made with `tlsContext`).
+  // One of the two, after the scheme (https: `tls`, made with `tlsContext`, which is
+  // declared first so that it outlives the stream).
+  std::shared_ptr<asio::ssl::context> tlsContext;
   std::optional<beast::tcp_stream> stream;
   std::optional<beast::ssl_stream<beast::tcp_stream>> tls;
-  std::shared_ptr<asio::ssl::context> tlsContext;
   bool connected = false;
   beast::flat_buffer buffer;
   Clock::time_point deadline;

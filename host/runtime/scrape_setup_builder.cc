@@ -39,9 +39,8 @@ common::Result<datalayer::ScrapeSetupPtr> buildScrapeSetup(const ConfigSnapshot&
       // The reference's parameters, when written, win over `scraping:`.
       s.scheme = scalar(p.parameters, "scheme", s.scheme);
       s.path = scalar(p.parameters, "path", s.path);
-      s.insecureSkipVerify =
-          scalar(p.parameters, "insecureSkipVerify", s.insecureSkipVerify ? "true" : "false") ==
-          "true";
+      s.insecureSkipVerify = scalar(p.parameters, "insecureSkipVerify",
+                                    s.insecureSkipVerify ? "true" : "false") == "true";
     } else if (p.type == kExtractor) {
       s.engineLabelKey = scalar(p.parameters, "engineLabelKey", s.engineLabelKey);
       s.defaultEngine = scalar(p.parameters, "defaultEngine", s.defaultEngine);

@@ -173,27 +173,16 @@ TEST(EppdHttpsScrapeTest, MetricsAreReadOverTlsWithTheConfiguredCa) {
   MetricsHttpServer server(pki.serverCert, pki.serverKey);
   server.setMetrics(vllmMetrics(5, 2, 0.5));
   const std::string base =
-      "apiVersion: inference.networking.x-k8s.io/v1alpha1
-"
-      "kind: EndpointPickerConfig
-"
-      "plugins:
-- type: queue-scorer
-- type: max-score-picker
-"
-      "schedulingProfiles:
-- name: default
-"
-      "  plugins: [{pluginRef: queue-scorer}, {pluginRef: max-score-picker}]
-"
-      "endpoints:
-- {address: 127.0.0.1, port: " +
-      std::to_string(server.port()) + "}
-";
+      "apiVersion: inference.networking.x-k8s.io/v1alpha1\n"
+      "kind: EndpointPickerConfig\n"
+      "plugins:\n- type: queue-scorer\n- type: max-score-picker\n"
+      "schedulingProfiles:\n- name: default\n"
+      "  plugins: [{pluginRef: queue-scorer}, {pluginRef: max-score-picker}]\n"
+      "endpoints:\n- {address: 127.0.0.1, port: " +
+      std::to_string(server.port()) + "}\n";
   {
-    EppdProcess eppd(base + "scraping: {interval: 20ms, scheme: https, caFile: " +
-                     pki.caCert.string() + "}
-");
+    EppdProcess eppd(
+        base + "scraping: {interval: 20ms, scheme: https, caFile: " + pki.caCert.string() + "}\n");
     ASSERT_TRUE(eppd.started()) << eppd.error();
     auto deadline = Clock::now() + std::chrono::seconds(5);
     nlohmann::json metrics;
@@ -210,8 +199,8 @@ TEST(EppdHttpsScrapeTest, MetricsAreReadOverTlsWithTheConfiguredCa) {
   EppdProcess broken(base + "scraping: {scheme: https, caFile: " + (dir / "none.crt").string() +
                      "}\n");
   EXPECT_FALSE(broken.started());
-  EXPECT_THAT(broken.error(), ::testing::HasSubstr("scraping over https: CA file " +
-                                                   (dir / "none.crt").string()));
+  EXPECT_THAT(broken.error(),
+              ::testing::HasSubstr("scraping over https: CA file " + (dir / "none.crt").string()));
   std::filesystem::remove_all(dir);
 }
 

@@ -230,7 +230,7 @@ TEST(PickerConfigParseTest, ScrapingOverHttps) {
   EXPECT_EQ(plain->scraping.scheme, "http");
   EXPECT_FALSE(plain->scraping.insecureSkipVerify);
   EXPECT_THAT(parseError("scraping: {scheme: ftp}\n"),
-              HasSubstr("t.yaml:4:20: scraping.scheme: 'ftp' is not http or https"));
+              HasSubstr("t.yaml:3:20: scraping.scheme: 'ftp' is not http or https"));
 }
 
 TEST(PickerConfigParseTest, Ipv6EndpointNameHasBrackets) {
@@ -601,15 +601,16 @@ namespace epp::config {
 namespace {
 
 TEST(PickerConfigParseTest, RateLimits) {
-  auto config = parseConfig(std::string(kHeader) +
-                                "rateLimits:\n"
-                                "- name: tenants\n"
-                                "  keyHeader: X-Tenant\n"
-                                "  tokenBucket: {rate: 2.5}\n"
-                                "  overrides: {gold: {slidingWindow: {maxRequests: 100, window: 1m}}}\n"
-                                "- {name: all, defaultKey: everyone, keyHeader: x-none,\n"
-                                "   slidingWindow: {maxRequests: 10, window: 500ms}, maxKeys: 5}\n",
-                            "t.yaml");
+  auto config =
+      parseConfig(std::string(kHeader) +
+                      "rateLimits:\n"
+                      "- name: tenants\n"
+                      "  keyHeader: X-Tenant\n"
+                      "  tokenBucket: {rate: 2.5}\n"
+                      "  overrides: {gold: {slidingWindow: {maxRequests: 100, window: 1m}}}\n"
+                      "- {name: all, defaultKey: everyone, keyHeader: x-none,\n"
+                      "   slidingWindow: {maxRequests: 10, window: 500ms}, maxKeys: 5}\n",
+                  "t.yaml");
   ASSERT_TRUE(config) << config.error();
   ASSERT_EQ(config->rateLimits.size(), 2u);
   const RateLimitSpec& tenants = config->rateLimits[0];

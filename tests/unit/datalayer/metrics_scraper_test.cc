@@ -287,7 +287,8 @@ TEST_F(HttpsScraperTest, PlainHttpToATlsServerFails) {
   MetricsHttpServer server(pki_.serverCert, pki_.serverKey);
   server.setMetrics(vllm(7, 3, 0.25));
   start({endpoint(server)});
-  EndpointState s = waitFor(server.hostPort(), [](const auto& st) { return !st.scrapeError.empty(); });
+  EndpointState s =
+      waitFor(server.hostPort(), [](const auto& st) { return !st.scrapeError.empty(); });
   EXPECT_FALSE(s.hasMetrics);
   EXPECT_EQ(server.hits("/metrics"), 0);
 }
