@@ -466,6 +466,33 @@ TEST(KubernetesSourceTest, ListThenWatchFollowsEveryEventAndResumesFromTheLastVe
   EXPECT_TRUE(h.errors().empty()) << ::testing::PrintToString(h.errors());
 }
 
+// The server ends a watch when its timeoutSeconds is up (a clean end of the chunked
+// stream): the next watch resumes from the last version, with no new list.
+TEST(KubernetesSourceTest, AWatchTheServerEndsIsResumedWithoutAList) {
+  Cluster cluster;
+  auto& server = cluster.server;
+  server.upsert(labelled("a", "10.0.0.1", true));
+  KubernetesTiming timing = fastTiming();
+  timing.watchTimeoutSeconds = 1;
+  Harness h(cluster.spec(), timing);
+  ASSERT_TRUE(h.awaitLast({"a-rank-0 10.0.0.1:8000 vllm  default"}));
+  ASSERT_TRUE(eventually([&] { return server.openWatches() == 1; }));
+  std::string added = server.upsert(labelled("b", "10.0.0.2", true));
+  ASSERT_TRUE(h.awaitLast(
+      {"a-rank-0 10.0.0.1:8000 vllm  default", "b-rank-0 10.0.0.2:8000 vllm  default"}));
+  ASSERT_TRUE(eventually([&] { return server.watchRequests().size() >= 2; }));
+  auto watches = server.watchRequests();
+  EXPECT_EQ(watches[0].query["timeoutSeconds"], "1");
+  EXPECT_EQ(watches[1].query["resourceVersion"], added);
+  EXPECT_EQ(h.source().lists(), 1u);
+  // Events after the resumption still arrive.
+  ASSERT_TRUE(eventually([&] { return server.openWatches() == 1; }));
+  server.remove("a");
+  ASSERT_TRUE(h.awaitLast({"b-rank-0 10.0.0.2:8000 vllm  default"}));
+  EXPECT_EQ(h.source().lists(), 1u);
+  EXPECT_TRUE(h.errors().empty()) << ::testing::PrintToString(h.errors());
+}
+
 // The server forgot the version the watch resumes from: the source lists again at once
 // (no backoff: a 60 s one would fail the test), and the list replaces its state (a pod
 // deleted while the watch was away is gone).
