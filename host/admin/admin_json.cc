@@ -296,7 +296,50 @@ json decisionJson(const runtime::DecisionRecord& r) {
     }
     out["admission"] = admission;
   }
+  if (r.queue) {
+    json queue = {{"outcome", r.queue->outcome},
+                  {"fairnessId", r.queue->fairnessId},
+                  {"band", r.queue->band},
+                  {"waitMs", static_cast<double>(r.queue->waitNs) / 1e6}};
+    if (!r.queue->detail.empty()) queue["detail"] = r.queue->detail;
+    out["queue"] = queue;
+  }
   return out;
+}
+
+json flowControlJson(const flowcontrol::FlowControlConfig& config,
+                     const std::vector<flowcontrol::BandStats>& bands) {
+  auto name = [](const loader::PluginInstance* p) { return p != nullptr ? p->name() : ""; };
+  size_t queued = 0;
+  int64_t bytes = 0;
+  json bandList = json::array();
+  for (const auto& b : bands) {
+    queued += b.queued;
+    bytes += b.bytes;
+    json flows = json::array();
+    for (const auto& f : b.flows) {
+      flows.push_back({{"fairnessId", f.fairnessId},
+                       {"queued", f.queued},
+                       {"bytes", f.bytes},
+                       {"dispatched", f.dispatched}});
+    }
+    bandList.push_back({{"priority", b.priority},
+                        {"queued", b.queued},
+                        {"bytes", b.bytes},
+                        {"maxRequests", b.maxRequests},
+                        {"maxBytes", b.maxBytes},
+                        {"fairnessPolicy", b.fairness},
+                        {"orderingPolicy", b.ordering},
+                        {"flows", flows}});
+  }
+  return {{"enabled", config.enabled},
+          {"saturationDetector", name(config.detector)},
+          {"maxRequests", config.maxRequests},
+          {"maxBytes", config.maxBytes},
+          {"defaultRequestTTLMs", static_cast<double>(config.defaultTtlNs) / 1e6},
+          {"queued", queued},
+          {"queuedBytes", bytes},
+          {"bands", bandList}};
 }
 
 common::Status applyEndpointState(const json& body, std::vector<datalayer::EndpointState>& states,

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "host/datalayer/endpoint_snapshot.h"
+#include "host/flowcontrol/flow_queues.h"
 #include "host/loader/plugin_registry.h"
 #include "host/runtime/config_snapshot.h"
 #include "host/runtime/decision_log.h"
@@ -27,6 +28,9 @@ nlohmann::json pluginsJson(const runtime::ConfigSnapshot& config,
 nlohmann::json reloadJson(const runtime::ReloadOutcome& outcome);
 nlohmann::json endpointsJson(const datalayer::EndpointSnapshot& endpoints, int64_t nowNs);
 nlohmann::json decisionJson(const runtime::DecisionRecord& record);
+// The current flow-control config and what its queues hold.
+nlohmann::json flowControlJson(const flowcontrol::FlowControlConfig& config,
+                               const std::vector<flowcontrol::BandStats>& bands);
 
 // Applies a POST /endpoints/state body to `states`; the error names the bad field.
 common::Status applyEndpointState(const nlohmann::json& body,

@@ -100,7 +100,7 @@ size_t queryCount(mg_connection* conn, size_t fallback) {
 }  // namespace
 
 struct AdminServer::Handlers {
-  std::unique_ptr<JsonGet> config, plugins, endpoints, decisions;
+  std::unique_ptr<JsonGet> config, plugins, endpoints, decisions, flowControl;
   std::unique_ptr<EndpointStatePost> endpointState;
   std::unique_ptr<ReloadPost> reload;
 };
@@ -149,6 +149,12 @@ common::Result<std::unique_ptr<AdminServer>> AdminServer::start(const std::strin
   admin->server_->addHandler("/endpoints$", h->endpoints.get());
   admin->server_->addHandler("/endpoints/state", h->endpointState.get());
   admin->server_->addHandler("/decisions", h->decisions.get());
+  if (src.flowControl) {
+    h->flowControl = std::make_unique<JsonGet>([src](mg_connection*) {
+      return flowControlJson(src.config()->flowControl, src.flowControl());
+    });
+    admin->server_->addHandler("/flowcontrol", h->flowControl.get());
+  }
   if (src.reload) {
     h->reload = std::make_unique<ReloadPost>(src.reload);
     admin->server_->addHandler("/reload", h->reload.get());

@@ -9,6 +9,8 @@
 //                          422 failure)
 //   GET  /endpoints        every endpoint with state, age, health, source; a pool summary
 //   GET  /decisions?n=N    the last N decisions, explained
+//   GET  /flowcontrol      flow control: the gate, limits, and per priority band its
+//                          policies and what each flow has queued
 //   POST /endpoints/state  set an endpoint's metrics by hand (what tests use): {"endpoint":
 //                          "ip:port", "waiting": 3, "running": 1, "kvCacheUsage": 0.4,
 //                          "activeLoras": [...], ...}. From then on the scraper leaves that
@@ -24,6 +26,7 @@
 
 #include "host/common/result.h"
 #include "host/datalayer/endpoint_snapshot.h"
+#include "host/flowcontrol/flow_queues.h"
 #include "host/loader/plugin_registry.h"
 #include "host/runtime/config_snapshot.h"
 #include "host/runtime/decision_log.h"
@@ -42,6 +45,8 @@ struct AdminSources {
   std::function<runtime::ReloadOutcome()> reload;                     // optional: POST /reload
   datalayer::EndpointStore* endpoints = nullptr;
   runtime::DecisionLog* decisions = nullptr;
+  // What flow control has queued, by band and flow; optional: GET /flowcontrol.
+  std::function<std::vector<flowcontrol::BandStats>()> flowControl;
 };
 
 class AdminServer {

@@ -236,13 +236,37 @@ struct ObjectiveSpec {
   Location where;  // the `name` value
 };
 
+// One priority band of `flowControl` (or its `defaultPriorityBand` template). Unset limits
+// and policy refs take the defaults when the flow-control config is built.
+struct PriorityBandSpec {
+  int32_t priority = 0;                          // priorityBands entries only
+  std::optional<int64_t> maxBytes;               // default 1 GB (1,000,000,000); 0: unlimited
+  std::optional<int64_t> maxRequests;            // default 0: unlimited
+  std::optional<std::string> fairnessPolicyRef;  // default: the global-strict instance
+  std::optional<std::string> orderingPolicyRef;  // default: the fcfs instance
+  Location where;
+};
+
+// The reference's `flowControl` block, typed. Read whatever the feature gate says; it
+// only takes effect with featureGates: [flowControl].
+struct FlowControlSpec {
+  bool present = false;             // the block was written
+  int64_t maxBytes = 0;             // across all bands; 0: unlimited
+  int64_t maxRequests = 0;          // across all bands; 0: unlimited
+  int64_t defaultRequestTtlNs = 0;  // 0: a request waits until its client gives up
+  PriorityBandSpec defaultBand;     // template of a priority without its own band
+  std::vector<PriorityBandSpec> bands;
+  std::optional<std::string> usageLimitPolicyRef;
+  Location where;  // the `flowControl` key
+};
+
 // One `rateLimits:` entry: requests are counted per key (the value of `keyHeader`, the
 // fairness id by default) and refused with 429 and retry-after beyond the limit.
 struct RateLimitRule {
   enum class Algorithm { kTokenBucket, kSlidingWindow };
   Algorithm algorithm = Algorithm::kTokenBucket;
-  double rate = 0;        // token bucket: tokens added per second
-  double burst = 0;       // token bucket: bucket size
+  double rate = 0;          // token bucket: tokens added per second
+  double burst = 0;         // token bucket: bucket size
   int64_t maxRequests = 0;  // sliding window: requests allowed per window
   int64_t windowNs = 0;     // sliding window: its length
 };
@@ -315,9 +339,9 @@ struct PickerConfig {
   std::vector<ProfileSpec> profiles;
   std::optional<std::string> saturationDetectorRef;
   std::optional<std::string> parserRef;
-  // Validated for shape and types now, used by later layers (data layer, flow control).
+  // Validated for shape and types now, used by a later layer.
   YAML::Node dataLayer;
-  YAML::Node flowControl;
+  FlowControlSpec flowControl;
   // Every pluginRef of saturationDetector, parser, dataLayer and flowControl.
   std::vector<PluginRefUse> refs;
   // eppd's own keys.

@@ -27,36 +27,49 @@ std::optional<std::string> readRefMap(Diagnostics& diag, const Field& field, uin
 }
 
 // Reads a string pluginRef field (`fairnessPolicyRef: name`) and records it.
-void readRefField(Diagnostics& diag, const MapReader& map, std::string_view key,
-                  uint32_t requiredKinds, PickerConfig& config) {
+std::optional<std::string> readRefField(Diagnostics& diag, const MapReader& map,
+                                        std::string_view key, uint32_t requiredKinds,
+                                        PickerConfig& config) {
   auto field = map.get(key);
-  if (!field) return;
-  if (auto name = readString(diag, *field)) {
-    config.refs.push_back(PluginRefUse{*name, field->path, requiredKinds, field->where});
-  }
+  if (!field) return std::nullopt;
+  auto name = readString(diag, *field);
+  if (name) config.refs.push_back(PluginRefUse{*name, field->path, requiredKinds, field->where});
+  return name;
 }
 
-// A priority band's limits and policies; `withPriority` for priorityBands entries.
-std::optional<int64_t> readBand(Diagnostics& diag, const Field& field, bool withPriority,
-                                PickerConfig& config) {
+// A priority band's limits and policies; `withPriority` for priorityBands entries. Returns
+// nullopt when the entry is not usable (errors reported).
+std::optional<PriorityBandSpec> readBand(Diagnostics& diag, const Field& field, bool withPriority,
+                                         PickerConfig& config) {
   std::vector<std::string_view> keys = {"maxBytes", "maxRequests", "fairnessPolicyRef",
                                         "orderingPolicyRef"};
   if (withPriority) keys.insert(keys.begin(), "priority");
   MapReader band(diag, field, keys);
-  std::optional<int64_t> priority;
+  PriorityBandSpec spec;
+  spec.where = field.where;
+  bool usable = band.isMap();
   if (withPriority) {
+    std::optional<int64_t> priority;
     if (auto f = band.required("priority")) {
       priority = readInt(diag, *f, std::numeric_limits<int32_t>::min(),
                          std::numeric_limits<int32_t>::max());
     }
+    if (priority) {
+      spec.priority = static_cast<int32_t>(*priority);
+    } else {
+      usable = false;
+    }
   }
-  if (auto f = band.get("maxBytes")) (void)readBytes(diag, *f);
+  if (auto f = band.get("maxBytes")) spec.maxBytes = readBytes(diag, *f);
   if (auto f = band.get("maxRequests")) {
-    (void)readInt(diag, *f, 0, std::numeric_limits<int64_t>::max());
+    spec.maxRequests = readInt(diag, *f, 0, std::numeric_limits<int64_t>::max());
   }
-  readRefField(diag, band, "fairnessPolicyRef", EPP_KIND_FAIRNESS_POLICY, config);
-  readRefField(diag, band, "orderingPolicyRef", EPP_KIND_ORDERING_POLICY, config);
-  return priority;
+  spec.fairnessPolicyRef =
+      readRefField(diag, band, "fairnessPolicyRef", EPP_KIND_FAIRNESS_POLICY, config);
+  spec.orderingPolicyRef =
+      readRefField(diag, band, "orderingPolicyRef", EPP_KIND_ORDERING_POLICY, config);
+  if (!usable) return std::nullopt;
+  return spec;
 }
 
 }  // namespace
@@ -190,31 +203,34 @@ void parseFlowControl(Diagnostics& diag, const Field& field, PickerConfig& confi
                  {"maxBytes", "maxRequests", "defaultRequestTTL", "defaultPriorityBand",
                   "priorityBands", "usageLimitPolicyPluginRef"},
                  /*nullIsEmpty=*/true);
-  if (auto f = flow.get("maxBytes")) (void)readBytes(diag, *f);
+  FlowControlSpec& spec = config.flowControl;
+  spec.present = true;
+  spec.where = field.where;
+  if (auto f = flow.get("maxBytes")) spec.maxBytes = readBytes(diag, *f).value_or(0);
   if (auto f = flow.get("maxRequests")) {
-    (void)readInt(diag, *f, 0, std::numeric_limits<int64_t>::max());
+    spec.maxRequests = readInt(diag, *f, 0, std::numeric_limits<int64_t>::max()).value_or(0);
   }
-  if (auto f = flow.get("defaultRequestTTL")) (void)readDurationNs(diag, *f);
+  if (auto f = flow.get("defaultRequestTTL")) {
+    spec.defaultRequestTtlNs = readDurationNs(diag, *f).value_or(0);
+  }
   if (auto f = flow.get("defaultPriorityBand")) {
-    (void)readBand(diag, *f, /*withPriority=*/false, config);
+    if (auto band = readBand(diag, *f, /*withPriority=*/false, config)) spec.defaultBand = *band;
   }
   if (auto bands = flow.get("priorityBands")) {
-    std::vector<std::pair<int64_t, Location>> seen;
     for (const Field& band : readList(diag, *bands, /*nullIsEmpty=*/true)) {
-      auto priority = readBand(diag, band, /*withPriority=*/true, config);
-      if (!priority) continue;
-      auto first = std::find_if(seen.begin(), seen.end(),
-                                [&](const auto& s) { return s.first == *priority; });
-      if (first != seen.end()) {
+      auto read = readBand(diag, band, /*withPriority=*/true, config);
+      if (!read) continue;
+      auto first = std::find_if(spec.bands.begin(), spec.bands.end(),
+                                [&](const auto& b) { return b.priority == read->priority; });
+      if (first != spec.bands.end()) {
         diag.error(band.where, fmt::format("{}: duplicate priority {} (first at line {})",
-                                           band.name(), *priority, first->second.line));
+                                           band.name(), read->priority, first->where.line));
         continue;
       }
-      seen.emplace_back(*priority, band.where);
+      spec.bands.push_back(std::move(*read));
     }
   }
-  readRefField(diag, flow, "usageLimitPolicyPluginRef", 0, config);
-  config.flowControl = field.node;
+  spec.usageLimitPolicyRef = readRefField(diag, flow, "usageLimitPolicyPluginRef", 0, config);
 }
 
 }  // namespace epp::config::sections

@@ -12,13 +12,14 @@
 // ResponseObserver the decision carried.
 #pragma once
 
-#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "host/common/cancel_signal.h"
 
 namespace epp::extproc {
 
@@ -47,9 +48,9 @@ struct RequestInput {
   std::vector<std::string> subsetHint;
   // Monotonic time the request headers arrived.
   int64_t receivedNs = 0;
-  // Set by the transport when the client or gateway cancels; a pipeline that queues the
-  // request checks it and gives up.
-  std::shared_ptr<std::atomic<bool>> cancelled = std::make_shared<std::atomic<bool>>(false);
+  // Set by the transport when the client or gateway cancels (or the stream ends before an
+  // answer); a pipeline that queues the request hooks it to give up at once.
+  std::shared_ptr<common::CancelSignal> cancelled = std::make_shared<common::CancelSignal>();
 };
 
 // Fed by the transport on the response path of a routed request. Calls for one request

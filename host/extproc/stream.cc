@@ -338,7 +338,7 @@ void Stream::acceptRoute(RoutingDecision& decision) {
 
 void Stream::rejectLocked(int httpStatus, std::string_view code, std::string_view message,
                           const HeaderList& headers) {
-  if (phase_ <= Phase::kRouting) cancelledFlag_->store(true, std::memory_order_relaxed);
+  if (phase_ <= Phase::kRouting) cancelledFlag_->cancel();
   phase_ = Phase::kRejected;
   httpStatus_ = httpStatus;
   errorCode_ = code;
@@ -375,7 +375,7 @@ void Stream::OnWriteDone(bool ok) {
 void Stream::OnCancel() {
   Lock lock(mu_);
   cancelled_ = true;
-  if (phase_ <= Phase::kRouting) cancelledFlag_->store(true, std::memory_order_relaxed);
+  if (phase_ <= Phase::kRouting) cancelledFlag_->cancel();
   advanceLocked();
 }
 
@@ -420,7 +420,7 @@ void Stream::OnDone() {
   StreamOutcome outcome;
   {
     Lock lock(mu_);
-    if (phase_ <= Phase::kRouting) cancelledFlag_->store(true, std::memory_order_relaxed);
+    if (phase_ <= Phase::kRouting) cancelledFlag_->cancel();
     observer = std::move(observer_);
     queue_.clear();
     input_.reset();

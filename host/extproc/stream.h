@@ -116,7 +116,7 @@ class Stream final : public grpc::ServerBidiReactor<pb::ProcessingRequest, pb::P
   Phase phase_ = Phase::kAwaitHeaders;
   // Built by the read path until route(); then shared with the pipeline.
   std::shared_ptr<RequestInput> input_;
-  std::shared_ptr<std::atomic<bool>> cancelledFlag_;
+  std::shared_ptr<common::CancelSignal> cancelledFlag_;
   bool generatedRequestId_ = false;
   bool trailersSeen_ = false;
   std::string requestId_;

@@ -26,6 +26,9 @@ struct LiveViews {
   epp_endpoint_list all() const { return {pointers.data(), pointers.size()}; }
 };
 
+// A fresh copy of `snapshot`'s views with the in-flight counts of this instant.
+std::shared_ptr<const LiveViews> liveViews(const datalayer::EndpointSnapshotPtr& snapshot);
+
 class LivePool {
  public:
   explicit LivePool(int64_t maxAgeNs) : maxAgeNs_(maxAgeNs) {}

@@ -91,6 +91,7 @@ class Builder {
                            ? snap_.config.keyLocations.at("saturationDetector")
                            : config::Location{snap_.config.source});
     }
+    wireFlowControl();
   }
 
   std::string errors() const { return errors_; }
@@ -142,6 +143,25 @@ class Builder {
     }
     p.root = target(spec.root);
     p.filters.clear();  // the tree is the profile's filter stage
+  }
+
+  void wireFlowControl() {
+    flowcontrol::InstanceLookup instances;
+    instances.byName = [this](const std::string& name) -> const PluginInstance* {
+      auto it = byName_.find(name);
+      return it == byName_.end() ? nullptr : it->second;
+    };
+    instances.firstOfType = [this](const std::string& type) -> const PluginInstance* {
+      for (const auto& inst : snap_.instances) {
+        if (inst->typeName() == type) return inst.get();
+      }
+      return nullptr;
+    };
+    auto flow = flowcontrol::buildFlowControlConfig(snap_.config.flowControl, snap_.flowControlGate,
+                                                    snap_.saturationDetector, instances);
+    if (!flow) return fail(flow.error());
+    snap_.flowControl = std::move(*flow);
+    snap_.flowControl.generation = snap_.generation;
   }
 
   const loader::PluginRegistry& registry_;

@@ -17,6 +17,7 @@
 #include "host/common/result.h"
 #include "host/config/picker_config.h"
 #include "host/datalayer/scrape_setup.h"
+#include "host/flowcontrol/flow_control_config.h"
 #include "host/flowcontrol/objectives.h"
 #include "host/flowcontrol/rate_limiter.h"
 #include "host/loader/plugin_instance.h"
@@ -43,13 +44,15 @@ struct ConfigSnapshot {
   std::shared_ptr<const routing::Router> router;
   // What the metrics scraper polls with while this snapshot is current.
   datalayer::ScrapeSetupPtr scrape;
-  flowcontrol::Objectives objectives;      // x-gateway-inference-objective -> priority
+  flowcontrol::Objectives objectives;  // x-gateway-inference-objective -> priority
   // `rateLimits:`, in config order; an unchanged limit keeps its counts across reloads.
   std::vector<std::shared_ptr<flowcontrol::RateLimiter>> rateLimiters;
   // The plugin behind `saturationDetector` (null when none is configured or injected).
   const loader::PluginInstance* saturationDetector = nullptr;
-  // The flowControl feature gate. Until flow control ships, legacy admission runs either way.
+  // The flowControl feature gate: on, requests queue in flow control; off, legacy admission.
   bool flowControlGate = false;
+  // The flowControl block resolved against `instances` (enabled = the gate).
+  flowcontrol::FlowControlConfig flowControl;
 
   const loader::PluginInstance* find(const std::string& name) const;
 };

@@ -25,6 +25,15 @@ struct AdmissionRecord {
   std::string error;      // when it failed
 };
 
+// What flow control did with a request that waited in its queues.
+struct QueueRecord {
+  std::string outcome;  // "Dispatched", "RejectedCapacity", "EvictedTTL", …
+  std::string fairnessId;
+  int32_t band = 0;  // the priority band it waited in
+  int64_t waitNs = 0;
+  std::string detail;  // why it left (a limit, the TTL, a disconnect), when not dispatched
+};
+
 struct DecisionRecord {
   std::string requestId;
   std::string model;
@@ -32,6 +41,7 @@ struct DecisionRecord {
   std::string objective;  // x-gateway-inference-objective, as sent ("" when absent)
   int32_t priority = 0;
   std::optional<AdmissionRecord> admission;
+  std::optional<QueueRecord> queue;
   // Model routing (absent when the request never got that far).
   std::optional<routing::RoutingRecord> routing;
   int64_t wallMs = 0;

@@ -82,11 +82,14 @@ bool allStale(const std::vector<const epp_endpoint_view*>& candidates) {
 class Observer final : public extproc::ResponseObserver {
  public:
   Observer(ConfigSnapshotPtr config, std::unique_ptr<RequestContext> request,
-           const epp_endpoint_view* target, int targetIndex)
+           const epp_endpoint_view* target, int targetIndex,
+           std::weak_ptr<flowcontrol::FlowController> flow)
       : config_(std::move(config)),
         request_(std::move(request)),
-        target_(target),
-        targetIndex_(targetIndex) {
+        // The snapshot's own view: `target` may be a short-lived copy (live in-flight counts).
+        target_(targetIndex >= 0 ? request_->endpoints().view(targetIndex) : target),
+        targetIndex_(targetIndex),
+        flow_(std::move(flow)) {
     response_.struct_size = sizeof response_;
     response_.endpoint = target_;
     response_.usage = {-1, -1, -1, -1};
@@ -147,6 +150,8 @@ class Observer final : public extproc::ResponseObserver {
       }
     }
     if (targetIndex_ >= 0) request_->endpoints().addInflight(targetIndex_, -1);
+    // A slot freed: a request held in flow control may dispatch now.
+    if (auto flow = flow_.lock()) flow->wake();
     const auto& f = request_->fields();
     Metrics::get().runningDelta(f.model, -1);
     double seconds = static_cast<double>(response_.completed_ns - f.receivedNs) / 1e9;
@@ -165,6 +170,7 @@ class Observer final : public extproc::ResponseObserver {
   std::unique_ptr<RequestContext> request_;
   const epp_endpoint_view* target_;
   int targetIndex_;
+  std::weak_ptr<flowcontrol::FlowController> flow_;
   HeaderList responseHeaders_;
   std::vector<epp_kv> headerViews_;
   epp_response_view response_{};
@@ -175,19 +181,129 @@ class Observer final : public extproc::ResponseObserver {
 }  // namespace
 
 Pipeline::Pipeline(SnapshotSource config, datalayer::EndpointStore& endpoints,
-                   DecisionLog& decisions, SeedSource seeds)
+                   DecisionLog& decisions, SeedSource seeds, FlowDrive flowDrive)
     : config_(std::move(config)),
       endpoints_(endpoints),
       decisions_(decisions),
       seeds_(seeds ? std::move(seeds) : SeedSource(randomSeed)) {
   // Registers the admission metrics now, so /metrics shows them at 0 before the first shed.
   flowcontrol::FlowControlMetrics::get();
+  flowcontrol::FlowController::Options options;
+  options.config = [source = config_]() -> std::shared_ptr<const flowcontrol::FlowControlConfig> {
+    ConfigSnapshotPtr snap = source();
+    return {snap, &snap->flowControl};  // shares the snapshot: its instances stay alive
+  };
+  options.endpoints = &endpoints_;
+  options.threaded = flowDrive == FlowDrive::kThread;
+  options.hooks.saturationRead = [](const loader::PluginInstance& detector,
+                                    const flowcontrol::SaturationReading& reading) {
+    Metrics& metrics = Metrics::get();
+    metrics.pluginDuration(detector, "saturation-detector",
+                           static_cast<double>(reading.durationNs) / 1e9);
+    if (!reading.ok) {
+      metrics.pluginError(detector.name(), "saturation-detector");
+      common::logger()->warn("flow control: saturation detector {} failed ({}); dispatching",
+                             detector.name(), reading.error);
+    }
+  };
+  options.hooks.fairnessFault = [](const loader::PluginInstance& fairness,
+                                   const std::string& fault) {
+    Metrics::get().pluginError(fairness.name(), "fairness-policy");
+    common::logger()->warn(
+        "flow control: fairness policy {} misbehaved ({}); the oldest head "
+        "dispatched instead",
+        fairness.name(), fault);
+  };
+  flow_ = std::make_shared<flowcontrol::FlowController>(std::move(options));
+}
+
+// What the prepare stage hands to admission and scheduling: the parsed request, its
+// snapshot and its decision record so far. A queued request waits in this form.
+struct Pipeline::Pending {
+  std::shared_ptr<extproc::RequestInput> input;
+  ConfigSnapshotPtr snap;
+  // The endpoints the request is scheduled over: those it arrived with, or (late binding)
+  // the current ones when it leaves a flow-control queue.
+  datalayer::EndpointSnapshotPtr eps;
+  DecisionRecord record;
+  scheduling::RequestFields fields;
+  // Built from `fields` when first needed (plugins see it from then on).
+  std::unique_ptr<RequestContext> request;
+  // When set, the candidates' views: `eps` with live in-flight counts.
+  std::shared_ptr<const flowcontrol::LiveViews> live;
+};
+
+// A prepared request waiting in flow control: it holds the transport's callback (no
+// thread waits) and leaves through the schedule stage or an error answer.
+class Pipeline::Queued final : public flowcontrol::FlowRequest {
+ public:
+  Queued(Pipeline& pipeline, std::unique_ptr<Pending> pending, extproc::RouteCallback done)
+      : pipeline_(pipeline), pending_(std::move(pending)), done_(std::move(done)) {}
+
+  void dispatch(const flowcontrol::QueueExit& exit) override {
+    record(exit);
+    RoutingDecision decision;
+    try {
+      // Late binding: the endpoints as they are now, not as they were at arrival, with the
+      // in-flight counts of this instant (the dispatcher is serial, so each dispatch sees
+      // the one before it).
+      pending_->eps = pipeline_.endpoints_.current();
+      pending_->live = flowcontrol::liveViews(pending_->eps);
+      pending_->request->rebindEndpoints(pending_->eps);
+      decision = pipeline_.schedule(*pending_);
+    } catch (const std::exception& e) {
+      common::logger()->error("request {}: internal error: {}", pending_->record.requestId,
+                              e.what());
+      decision = RoutingDecision::error(500, "Internal", "internal error");
+    }
+    done_(std::move(decision));
+  }
+
+  void reject(const flowcontrol::QueueExit& exit) override {
+    record(exit);
+    flowcontrol::QueueError error = flowcontrol::queueError(exit.outcome);
+    std::string detail = fmt::format(
+        " ({}; band {}, fairness id '{}', waited {:.1f} ms)", exit.detail, exit.bandPriority,
+        pending_->request->fields().fairnessId, static_cast<double>(exit.waitNs) / 1e6);
+    done_(pipeline_.fail(pending_->record, error.status, error.code, error.message, detail));
+  }
+
+ private:
+  void record(const flowcontrol::QueueExit& exit) {
+    pending_->record.queue =
+        QueueRecord{flowcontrol::outcomeLabel(exit.outcome), pending_->request->fields().fairnessId,
+                    exit.bandPriority, exit.waitNs,
+                    exit.outcome == flowcontrol::QueueOutcome::kDispatched ? "" : exit.detail};
+  }
+
+  Pipeline& pipeline_;
+  std::unique_ptr<Pending> pending_;
+  extproc::RouteCallback done_;
+};
+
+Pipeline::~Pipeline() { flow_->shutdown(); }
+
+std::function<void()> Pipeline::flowWaker() const {
+  return [flow = std::weak_ptr<flowcontrol::FlowController>(flow_)] {
+    if (auto f = flow.lock()) f->wake();
+  };
 }
 
 void Pipeline::route(std::shared_ptr<extproc::RequestInput> input, extproc::RouteCallback done) {
   RoutingDecision decision;
   try {
-    decision = decide(input);
+    std::unique_ptr<Pending> pending = prepare(input, decision);
+    if (pending && pending->snap->flowControl.enabled) {
+      enqueue(std::move(pending), std::move(done));
+      return;
+    }
+    if (pending) {
+      if (auto shed = admitLegacy(*pending)) {
+        decision = std::move(*shed);
+      } else {
+        decision = schedule(*pending);
+      }
+    }
   } catch (const std::exception& e) {
     common::logger()->error("request {}: internal error: {}", input->requestId, e.what());
     decision = RoutingDecision::error(500, "Internal", "internal error");
@@ -195,7 +311,48 @@ void Pipeline::route(std::shared_ptr<extproc::RequestInput> input, extproc::Rout
   done(std::move(decision));
 }
 
+void Pipeline::enqueue(std::unique_ptr<Pending> pending, extproc::RouteCallback done) {
+  Pending& p = *pending;
+  // Ordering policies read the request (headers, per-request state) while it waits.
+  p.request = std::make_unique<RequestContext>(std::move(p.fields), p.eps, seeds_(), p.input);
+  const scheduling::RequestFields& f = p.request->fields();
+  flowcontrol::FlowRequestInfo info;
+  info.requestId = f.requestId;
+  info.key = {f.fairnessId, f.priority};
+  info.byteSize = static_cast<int64_t>(p.input->body.size());
+  info.view = p.request->view();
+  info.modelName = p.record.model;
+  info.targetModelName = p.record.targetModel;
+  const epp_endpoint_list& all = p.eps->all();
+  if (all.count > 0) info.pool.assign(all.items[0]->pool.ptr, all.items[0]->pool.len);
+  info.cancel = p.input->cancelled;
+  std::shared_ptr<const flowcontrol::FlowControlConfig> config(p.snap, &p.snap->flowControl);
+  flow_->enqueue(std::make_unique<Queued>(*this, std::move(pending), std::move(done)),
+                 std::move(info), std::move(config));
+}
+
 RoutingDecision Pipeline::decide(const std::shared_ptr<extproc::RequestInput>& input) {
+  RoutingDecision answer;
+  std::unique_ptr<Pending> pending = prepare(input, answer);
+  if (!pending) return answer;
+  if (auto shed = admitLegacy(*pending)) return std::move(*shed);
+  return schedule(*pending);
+}
+
+RoutingDecision Pipeline::fail(DecisionRecord& record, int status, const char* code,
+                               std::string message, const std::string& detail) {
+  common::logger()->info("request {}: {} {} - {}{}", record.requestId, status, code, message,
+                         detail);
+  Metrics::get().requestError(record.model, record.targetModel, code);
+  record.httpStatus = status;
+  record.error = message;
+  decisions_.add(std::move(record));
+  return RoutingDecision::error(status, code, std::move(message));
+}
+
+// Stage 1, before admission: parse, resolve the model, the priority from the objective.
+std::unique_ptr<Pipeline::Pending> Pipeline::prepare(
+    const std::shared_ptr<extproc::RequestInput>& input, RoutingDecision& answer) {
   extproc::RequestInput& in = *input;
   common::ScopedRequestId logScope(in.requestId);
   ConfigSnapshotPtr snap = config_();
@@ -207,16 +364,13 @@ RoutingDecision Pipeline::decide(const std::shared_ptr<extproc::RequestInput>& i
   record.configGeneration = snap->generation;
 
   auto fail = [&](int status, const char* code, std::string message, std::string detail = "") {
-    common::logger()->info("request {}: {} {} - {}{}", in.requestId, status, code, message, detail);
-    metrics.requestError(record.model, record.targetModel, code);
-    record.httpStatus = status;
-    record.error = message;
-    decisions_.add(std::move(record));
-    return RoutingDecision::error(status, code, std::move(message));
+    answer = this->fail(record, status, code, std::move(message), detail);
+    return nullptr;
   };
 
   const std::string* pathHeader = findHeader(in.headers, ":path");
   std::string path = pathHeader ? *pathHeader : "";
+  // Candidates at arrival: model routing checks LoRA placement over them.
   std::vector<const epp_endpoint_view*> candidates = eligible(eps->all(), in);
 
   if (in.headersOnly) {
@@ -231,7 +385,8 @@ RoutingDecision Pipeline::decide(const std::shared_ptr<extproc::RequestInput>& i
     d.destination = std::string(pick->host_port.ptr, pick->host_port.len);
     record.picks = {d.destination};
     decisions_.add(std::move(record));
-    return d;
+    answer = std::move(d);
+    return nullptr;
   }
 
   auto parsed = request::parseOpenAiRequest(in.body, request::apiTypeForPath(path));
@@ -254,47 +409,12 @@ RoutingDecision Pipeline::decide(const std::shared_ptr<extproc::RequestInput>& i
   if (!snap->rateLimiters.empty()) {
     if (auto refused = flowcontrol::checkRateLimits(snap->rateLimiters, in.headers,
                                                     common::monotonicNowNs())) {
-      RoutingDecision d = fail(
-          429, "ResourceExhausted", "rate limit exceeded",
-          fmt::format(" (limit '{}', key '{}', retry after {} s)", refused->limiter->spec().name,
-                      refused->key, refused->retryAfterSeconds()));
-      d.errorHeaders.emplace_back("retry-after", refused->retryAfterSeconds());
-      return d;
+      fail(429, "ResourceExhausted", "rate limit exceeded",
+           fmt::format(" (limit '{}', key '{}', retry after {} s)", refused->limiter->spec().name,
+                       refused->key, refused->retryAfterSeconds()));
+      answer.errorHeaders.emplace_back("retry-after", refused->retryAfterSeconds());
+      return nullptr;
     }
-  }
-
-  // Admission (legacy mode; also while the flowControl gate has no flow control behind it).
-  const loader::PluginInstance* detector = snap->saturationDetector;
-  if (flowcontrol::isSheddable(record.priority) && detector != nullptr) {
-    int64_t now = common::monotonicNowNs();
-    auto live = livePool_.get(eps, now);
-    std::vector<const epp_endpoint_view*> pool = eligible(live->all(), in);
-    flowcontrol::AdmissionResult admission =
-        flowcontrol::admitLegacy(detector, record.priority, {pool.data(), pool.size()}, now);
-    const flowcontrol::SaturationReading& reading = admission.reading;
-    std::string poolName =
-        pool.empty() ? "default" : std::string(pool.front()->pool.ptr, pool.front()->pool.len);
-    flowcontrol::FlowControlMetrics::get().admission(admission, poolName);
-    metrics.pluginDuration(*detector, "saturation-detector",
-                           static_cast<double>(reading.durationNs) / 1e9);
-    record.admission = AdmissionRecord{flowcontrol::outcomeName(admission.outcome),
-                                       detector->name(), reading.value, reading.error};
-    if (admission.outcome == flowcontrol::AdmissionResult::Outcome::kFailedOpen) {
-      metrics.pluginError(detector->name(), "saturation-detector");
-      common::logger()->warn(
-          "request {}: saturation detector {} failed ({}); admitting the sheddable request",
-          in.requestId, detector->name(), reading.error);
-    }
-    if (!admission.admitted()) {
-      return fail(429, "ResourceExhausted", flowcontrol::kShedMessage,
-                  fmt::format(" (priority {}, objective '{}', pool saturation {:.3f} from {})",
-                              record.priority, record.objective, reading.value, detector->name()));
-    }
-  }
-  if (candidates.empty()) {
-    return fail(
-        503, "ServiceUnavailable",
-        in.hasSubsetHint ? "no eligible endpoint in the subset hint" : "no healthy endpoint");
   }
 
   scheduling::RequestFields fields;
@@ -311,7 +431,72 @@ RoutingDecision Pipeline::decide(const std::shared_ptr<extproc::RequestInput>& i
   fields.receivedNs = in.receivedNs;
   fields.body = in.body;
   fields.headers = in.headers;
-  auto request = std::make_unique<RequestContext>(std::move(fields), eps, seeds_(), input);
+  auto pending = std::make_unique<Pending>();
+  pending->input = input;
+  pending->snap = std::move(snap);
+  pending->eps = std::move(eps);
+  pending->record = std::move(record);
+  pending->fields = std::move(fields);
+  return pending;
+}
+
+// Legacy admission (the flowControl gate off): a sheddable request is shed while the pool
+// is saturated. Returns the 429, or nullopt when the request may go on to scheduling.
+std::optional<RoutingDecision> Pipeline::admitLegacy(Pending& pending) {
+  const extproc::RequestInput& in = *pending.input;
+  common::ScopedRequestId logScope(in.requestId);
+  DecisionRecord& record = pending.record;
+  Metrics& metrics = Metrics::get();
+  const loader::PluginInstance* detector = pending.snap->saturationDetector;
+  if (!flowcontrol::isSheddable(record.priority) || detector == nullptr) return std::nullopt;
+  int64_t now = common::monotonicNowNs();
+  auto live = livePool_.get(pending.eps, now);
+  std::vector<const epp_endpoint_view*> pool = eligible(live->all(), in);
+  flowcontrol::AdmissionResult admission =
+      flowcontrol::admitLegacy(detector, record.priority, {pool.data(), pool.size()}, now);
+  const flowcontrol::SaturationReading& reading = admission.reading;
+  std::string poolName =
+      pool.empty() ? "default" : std::string(pool.front()->pool.ptr, pool.front()->pool.len);
+  flowcontrol::FlowControlMetrics::get().admission(admission, poolName);
+  metrics.pluginDuration(*detector, "saturation-detector",
+                         static_cast<double>(reading.durationNs) / 1e9);
+  record.admission = AdmissionRecord{flowcontrol::outcomeName(admission.outcome), detector->name(),
+                                     reading.value, reading.error};
+  if (admission.outcome == flowcontrol::AdmissionResult::Outcome::kFailedOpen) {
+    metrics.pluginError(detector->name(), "saturation-detector");
+    common::logger()->warn(
+        "request {}: saturation detector {} failed ({}); admitting the sheddable request",
+        in.requestId, detector->name(), reading.error);
+  }
+  if (admission.admitted()) return std::nullopt;
+  return fail(record, 429, "ResourceExhausted", flowcontrol::kShedMessage,
+              fmt::format(" (priority {}, objective '{}', pool saturation {:.3f} from {})",
+                          record.priority, record.objective, reading.value, detector->name()));
+}
+
+// Stage 2, after admission: choose the candidates, schedule, run the pre-request hooks.
+RoutingDecision Pipeline::schedule(Pending& pending) {
+  const extproc::RequestInput& in = *pending.input;
+  common::ScopedRequestId logScope(in.requestId);
+  const ConfigSnapshotPtr& snap = pending.snap;
+  const datalayer::EndpointSnapshotPtr& eps = pending.eps;
+  Metrics& metrics = Metrics::get();
+  DecisionRecord& record = pending.record;
+  auto fail = [&](int status, const char* code, std::string message) {
+    return this->fail(record, status, code, std::move(message));
+  };
+  std::vector<const epp_endpoint_view*> candidates =
+      eligible(pending.live ? pending.live->all() : eps->all(), in);
+  if (candidates.empty()) {
+    return fail(
+        503, "ServiceUnavailable",
+        in.hasSubsetHint ? "no eligible endpoint in the subset hint" : "no healthy endpoint");
+  }
+  std::unique_ptr<RequestContext>& request = pending.request;
+  if (!request) {
+    request =
+        std::make_unique<RequestContext>(std::move(pending.fields), eps, seeds_(), pending.input);
+  }
 
   // Scores computed from stale metrics would be guesses: when every candidate's metrics
   // are stale, spread requests evenly until fresh metrics arrive, and say so once.
@@ -332,7 +517,7 @@ RoutingDecision Pipeline::decide(const std::shared_ptr<extproc::RequestInput>& i
     record.primaryProfile = "degraded-round-robin";
     record.picks = {d.destination};
     d.observer =
-        std::make_unique<Observer>(snap, std::move(request), pick, eps->findById(pick->id));
+        std::make_unique<Observer>(snap, std::move(request), pick, eps->findById(pick->id), flow_);
     decisions_.add(std::move(record));
     return d;
   }
@@ -379,7 +564,7 @@ RoutingDecision Pipeline::decide(const std::shared_ptr<extproc::RequestInput>& i
     record.picks.emplace_back(t->host_port.ptr, t->host_port.len);
   const epp_endpoint_view* primary = result.targets.front();
   int index = eps->findById(primary->id);
-  d.observer = std::make_unique<Observer>(snap, std::move(request), primary, index);
+  d.observer = std::make_unique<Observer>(snap, std::move(request), primary, index, flow_);
   decisions_.add(std::move(record));
   return d;
 }
@@ -387,20 +572,33 @@ RoutingDecision Pipeline::decide(const std::shared_ptr<extproc::RequestInput>& i
 void logAdmissionMode(const ConfigSnapshot& snapshot) {
   auto& log = *common::logger();
   const loader::PluginInstance* detector = snapshot.saturationDetector;
+  if (snapshot.flowControlGate) {
+    const flowcontrol::FlowControlConfig& fc = snapshot.flowControl;
+    std::string bands;
+    for (const auto& b : fc.bands) {
+      bands += fmt::format("{}{} ({}, {}, maxRequests {}, maxBytes {})", bands.empty() ? "" : "; ",
+                           b.priority, b.fairness->name(), b.ordering->name(), b.maxRequests,
+                           b.maxBytes);
+    }
+    log.info(
+        "admission: flow control: requests queue by (fairness id, priority) and dispatch while "
+        "{}; bands: {}; other priorities: {}, {}, maxRequests {}, maxBytes {}; "
+        "defaultRequestTTL {} ms, maxRequests {}, maxBytes {}",
+        detector == nullptr
+            ? std::string("always (no saturation detector)")
+            : fmt::format("{} ({}) reads < 1.0", detector->name(), detector->typeName()),
+        bands.empty() ? "none configured" : bands, fc.defaultBand.fairness->name(),
+        fc.defaultBand.ordering->name(), fc.defaultBand.maxRequests, fc.defaultBand.maxBytes,
+        fc.defaultTtlNs / 1'000'000, fc.maxRequests, fc.maxBytes);
+    return;
+  }
   std::string how =
       detector == nullptr
           ? std::string("no saturation detector: sheddable requests are never shed")
           : fmt::format("sheddable requests (priority < 0) shed while {} ({}) reads >= 1.0",
                         detector->name(), detector->typeName());
-  if (snapshot.flowControlGate) {
-    log.warn(
-        "admission: the flowControl feature gate is on, but flow control is not "
-        "implemented yet; using legacy admission: {}",
-        how);
-  } else {
-    log.info("admission: legacy mode: {}; {} objective(s) configured", how,
-             snapshot.objectives.size());
-  }
+  log.info("admission: legacy mode: {}; {} objective(s) configured", how,
+           snapshot.objectives.size());
 }
 
 }  // namespace epp::runtime

@@ -12,9 +12,12 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <optional>
+#include <string>
 
 #include "host/datalayer/endpoint_snapshot.h"
 #include "host/extproc/request_pipeline.h"
+#include "host/flowcontrol/flow_controller.h"
 #include "host/flowcontrol/live_pool.h"
 #include "host/runtime/config_snapshot.h"
 #include "host/runtime/decision_log.h"
@@ -28,16 +31,44 @@ class Pipeline final : public extproc::RequestPipeline {
   // request; `eppd replay` passes a seeded sequence so a run repeats exactly.
   using SeedSource = std::function<uint64_t()>;
 
-  Pipeline(SnapshotSource config, datalayer::EndpointStore& endpoints, DecisionLog& decisions,
-           SeedSource seeds = {});
+  // How the flow-control dispatcher runs: its own thread (eppd serve), or driven by the
+  // owner through flowControl().pump() (eppd replay in virtual time).
+  enum class FlowDrive { kThread, kManual };
 
+  Pipeline(SnapshotSource config, datalayer::EndpointStore& endpoints, DecisionLog& decisions,
+           SeedSource seeds = {}, FlowDrive flowDrive = FlowDrive::kThread);
+  // Answers every request still queued with 503 first.
+  ~Pipeline() override;
+
+  // With the flowControl gate on, a request waits in flow control between the prepare and
+  // schedule stages, and `done` is called from the dispatcher; otherwise inline.
   void route(std::shared_ptr<extproc::RequestInput> input, extproc::RouteCallback done) override;
 
-  // The decision for `input`, computed inline (what route() calls; also used by tests and
-  // the replay simulator).
+  // The decision for `input`, computed inline with legacy admission whatever the gate says
+  // (tests).
   extproc::RoutingDecision decide(const std::shared_ptr<extproc::RequestInput>& input);
 
+  flowcontrol::FlowController& flowControl() { return *flow_; }
+  // Tells flow control the pool may have room (an endpoint snapshot was published). Safe
+  // to call after the pipeline is gone.
+  std::function<void()> flowWaker() const;
+
  private:
+  struct Pending;
+  class Queued;
+
+  // The stages of decide(): prepare (parse, model, priority) answers or hands on a
+  // Pending; admission; schedule answers.
+  std::unique_ptr<Pending> prepare(const std::shared_ptr<extproc::RequestInput>& input,
+                                   extproc::RoutingDecision& answer);
+  std::optional<extproc::RoutingDecision> admitLegacy(Pending& pending);
+  extproc::RoutingDecision schedule(Pending& pending);
+  // With the gate on: hands the prepared request to flow control.
+  void enqueue(std::unique_ptr<Pending> pending, extproc::RouteCallback done);
+  // Logs, counts and records a failed request; returns its ImmediateResponse decision.
+  extproc::RoutingDecision fail(DecisionRecord& record, int status, const char* code,
+                                std::string message, const std::string& detail = "");
+
   SnapshotSource config_;
   datalayer::EndpointStore& endpoints_;
   DecisionLog& decisions_;
@@ -47,6 +78,8 @@ class Pipeline final : public extproc::RequestPipeline {
   std::atomic<bool> degraded_{false};
   // What saturation detectors see: in-flight counts at most 5 ms old.
   flowcontrol::LivePool livePool_{5'000'000};
+  // Outlives config reloads; observers hold it weakly to wake it on completion.
+  std::shared_ptr<flowcontrol::FlowController> flow_;
 };
 
 // Logs how admission works under `snapshot` (which detector; the flowControl gate).

@@ -70,12 +70,17 @@ int serve(const ServeOptions& options) {
   logAdmissionMode(*snapshot);
 
   datalayer::EndpointStore endpoints;
-  endpoints.setPublishListener(exportPoolMetrics);
+  DecisionLog decisions(static_cast<size_t>(std::max(0, server.decisionHistory)));
+  Pipeline pipeline(currentSnapshot, endpoints, decisions);
+  // Every published endpoint snapshot updates the pool gauges and lets flow control look
+  // whether the pool has room again.
+  endpoints.setPublishListener([wake = pipeline.flowWaker()](const datalayer::EndpointSnapshot& s) {
+    exportPoolMetrics(s);
+    wake();
+  });
   endpoints.replace(staticEndpoints(snapshot->config));
   // Polls endpoint metrics with the adapters and settings of whichever snapshot is current.
   datalayer::MetricsScraper scraper(endpoints, [&live] { return live.current()->scrape; });
-  DecisionLog decisions(static_cast<size_t>(std::max(0, server.decisionHistory)));
-  Pipeline pipeline(currentSnapshot, endpoints, decisions);
 
   extproc::HealthState health;
   extproc::ServerOptions grpcOptions;
@@ -132,6 +137,7 @@ int serve(const ServeOptions& options) {
   adminSources.reload = [&reloads] { return reloads.reloadNow("POST /reload"); };
   adminSources.endpoints = &endpoints;
   adminSources.decisions = &decisions;
+  adminSources.flowControl = [&pipeline] { return pipeline.flowControl().stats(); };
   auto admin = admin::AdminServer::start(options.adminAddress.value_or(server.adminAddress),
                                          options.adminPort.value_or(server.adminPort),
                                          std::move(adminSources));

@@ -50,6 +50,11 @@ class RequestContext final : public loader::RequestHost {
   const RequestFields& fields() const { return fields_; }
   const datalayer::EndpointSnapshot& endpoints() const { return *endpoints_; }
   const datalayer::EndpointSnapshotPtr& endpointsPtr() const { return endpoints_; }
+  // Late binding: a request that waited in a flow-control queue is scheduled over the
+  // endpoints of the moment it leaves.
+  void rebindEndpoints(datalayer::EndpointSnapshotPtr endpoints) {
+    endpoints_ = std::move(endpoints);
+  }
   // Headers plugins asked to send upstream, in the order first set.
   const std::vector<std::pair<std::string, std::string>>& upstreamHeaders() const {
     return upstreamHeaders_;

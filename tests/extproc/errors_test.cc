@@ -175,7 +175,7 @@ TEST_F(ExtProcTest, BodyAfterEndOfStreamIs400) {
   ASSERT_TRUE(reply.has_immediate_response());
   EXPECT_EQ(reply.immediate_response().status().code(), 400);
   // The pending request is told to give up, and its decision is dropped.
-  EXPECT_TRUE(pipeline_.heldCancelled(0)->load());
+  EXPECT_TRUE(pipeline_.heldCancelled(0)->cancelled());
   auto log = std::make_shared<ObserverLog>();
   pipeline_.release(0, ScriptedPipeline::routed("10.0.0.1:8000", log));
   EXPECT_EQ(log->completeCalls, 1);

@@ -44,7 +44,7 @@ TEST_F(ExtProcTest, DecisionAfterCancelIsDropped) {
 
   // The pipeline learns the request is gone, and the stream is freed before it answers.
   auto cancelledFlag = pipeline_.heldCancelled(0);
-  EXPECT_TRUE(eventually([&] { return cancelledFlag->load(); }));
+  EXPECT_TRUE(eventually([&] { return cancelledFlag->cancelled(); }));
   EXPECT_TRUE(eventually([&] { return server_->service().liveStreams() == 0; }));
   ASSERT_TRUE(eventually([&] { return outcomes().size() == 1; }));
   EXPECT_EQ(outcomes()[0].result, extproc::StreamResult::kCancelled);
@@ -123,7 +123,7 @@ TEST_F(ExtProcTest, ShutdownCancelsStreamsPastTheDrainDeadline) {
   const auto start = std::chrono::steady_clock::now();
   server_->shutdown(milliseconds(200));
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(3));
-  EXPECT_TRUE(pipeline_.heldCancelled(0)->load());
+  EXPECT_TRUE(pipeline_.heldCancelled(0)->cancelled());
   pb::ProcessingResponse reply;
   EXPECT_FALSE(stream->read(reply));
   EXPECT_FALSE(stream->finish().ok());

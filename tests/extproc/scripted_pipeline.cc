@@ -163,7 +163,7 @@ bool ScriptedPipeline::waitHeld(size_t count, std::chrono::milliseconds timeout)
   return cv_.wait_for(lock, timeout, [&] { return held_.size() >= count; });
 }
 
-std::shared_ptr<std::atomic<bool>> ScriptedPipeline::heldCancelled(size_t n) {
+std::shared_ptr<common::CancelSignal> ScriptedPipeline::heldCancelled(size_t n) {
   std::lock_guard lock(mu_);
   return held_.at(n).cancelled;
 }

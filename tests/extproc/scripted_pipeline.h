@@ -76,14 +76,14 @@ class ScriptedPipeline final : public extproc::RequestPipeline {
   // Held requests: wait for one, then answer it (from the calling thread).
   bool waitHeld(size_t count, std::chrono::milliseconds timeout = std::chrono::seconds(5));
   // The cancelled flag of the n-th held request.
-  std::shared_ptr<std::atomic<bool>> heldCancelled(size_t n);
+  std::shared_ptr<common::CancelSignal> heldCancelled(size_t n);
   void release(size_t n, RoutingDecision decision);
   // A routed decision like the pipeline would make, with a RecordingObserver on `log`.
   static RoutingDecision routed(const std::string& destination, std::shared_ptr<ObserverLog> log);
 
  private:
   struct Held {
-    std::shared_ptr<std::atomic<bool>> cancelled;
+    std::shared_ptr<common::CancelSignal> cancelled;
     extproc::RouteCallback done;
   };
 

@@ -279,6 +279,7 @@ class Runner {
 Session::Session(Runner& runner, Request request)
     : runner_(runner), request_(std::move(request)), timeout_(runner.io()) {
   record_.index = request_.index;
+  record_.objective = request_.objective.value_or("");
   record_.id = runner_.runName() + "-" + request_.id;
   record_.inputTokens = request_.inputTokens;
 }
@@ -319,6 +320,7 @@ void Session::startExtProc() {
   addHeader(*map, ":scheme", "http");
   addHeader(*map, "content-type", "application/json");
   addHeader(*map, "x-request-id", record_.id);
+  if (request_.objective) addHeader(*map, "x-gateway-inference-objective", *request_.objective);
   call_->write(std::move(headers));
 
   const std::string body = requestBody(request_);

@@ -52,7 +52,8 @@ class Replayer final : public sim::EventSink {
         fleet_(options.servers, options.engine),
         decisions_(0),
         pipeline_([config] { return config; }, store_, decisions_,
-                  [this] { return bench::mix64(options_.seed ^ ++requestsSeeded_); }),
+                  [this] { return bench::mix64(options_.seed ^ ++requestsSeeded_); },
+                  runtime::Pipeline::FlowDrive::kManual),
         workload_(options.workload) {
     store_.replace(fleet_.endpoints());
   }
@@ -70,16 +71,33 @@ class Replayer final : public sim::EventSink {
         arrive(*next);
         next = workload_.next();
       }
+      pumpFlowControl();
       Micros t = kNever;
       if (!closed && next) t = kStartUs + next->arrival.count() / 1000;
       for (size_t i = 0; i < fleet_.size(); ++i) {
         if (auto e = fleet_.engine(i).nextEventTime()) t = std::min(t, *e);
       }
-      if (t == kNever) break;  // no arrival left and every server idle
+      if (t == kNever && flowDue_ != kNever) {
+        // Only flow control has work: requests held while nothing runs. A detector that
+        // stays saturated on an idle fleet would hold them forever; give up after a
+        // virtual minute (each is answered 503).
+        if (stuckSince_ == kNever) stuckSince_ = now_;
+        if (now_ - stuckSince_ > 60'000'000) {
+          pipeline_.flowControl().shutdown();
+          flowDue_ = kNever;
+          continue;
+        }
+      } else {
+        stuckSince_ = kNever;
+      }
+      t = std::min(t, flowDue_);
+      if (t == kNever) break;  // no arrival left, every server idle, nothing queued
       if (nextScrape <= t) {
         setNow(nextScrape);
         fleet_.scrapeInto(store_, toNs(now_));
         nextScrape += options_.scrapeIntervalUs;
+        pipeline_.flowControl().wake();  // fresh metrics may unsaturate the pool
+        pumpFlowControl();
         continue;
       }
       setNow(t);
@@ -88,6 +106,7 @@ class Replayer final : public sim::EventSink {
         arrive(*next);
         next = workload_.next();
       }
+      pumpFlowControl();
     }
     run_.name = "replay";
     run_.mode = fmt::format("replay, {} servers", fleet_.size());
@@ -131,6 +150,12 @@ class Replayer final : public sim::EventSink {
     std::unique_ptr<extproc::ResponseObserver> observer;
   };
 
+  // Flow control runs on virtual time: what is due now, and when it is due next.
+  void pumpFlowControl() {
+    int64_t due = pipeline_.flowControl().pump();
+    flowDue_ = due == INT64_MAX ? kNever : std::max(now_ + 1, (due + 999) / 1000);
+  }
+
   void setNow(Micros us) {
     now_ = us;
     clock_.set(toNs(us));
@@ -154,6 +179,9 @@ class Replayer final : public sim::EventSink {
                       {":authority", "replay"},
                       {"content-type", "application/json"},
                       {"x-request-id", request.id}};
+    if (request.objective) {
+      input->headers.emplace_back("x-gateway-inference-objective", *request.objective);
+    }
     input->body = bench::requestBody(request);
     input->receivedNs = toNs(now_);
     Micros start = now_;
@@ -165,6 +193,7 @@ class Replayer final : public sim::EventSink {
   void dispatch(const bench::Request& request, Micros start, extproc::RoutingDecision d) {
     bench::RequestRecord record;
     record.index = request.index;
+    record.objective = request.objective.value_or("");
     record.id = request.id;
     record.start = seconds(start - kStartUs);
     record.inputTokens = request.inputTokens;
@@ -219,6 +248,8 @@ class Replayer final : public sim::EventSink {
   bench::Workload workload_;
   std::unordered_map<uint64_t, Routed> routed_;
   uint32_t inFlight_ = 0;
+  Micros flowDue_ = kNever;
+  Micros stuckSince_ = kNever;
   bench::Run run_;
 };
 

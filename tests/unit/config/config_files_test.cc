@@ -31,7 +31,8 @@ TEST(ConfigFilesTest, TheExamplesExist) {
   EXPECT_THAT(names, ::testing::IsSupersetOf(
                          {"default.yaml", "decision-tree.yaml", "gie-reference.yaml", "random.yaml",
                           "load-only.yaml", "admission.yaml", "canary.yaml",
-                          "reference-default.yaml", "pd-disaggregation.yaml", "kubernetes.yaml"}));
+                          "reference-default.yaml", "pd-disaggregation.yaml", "flow-control.yaml",
+                          "multi-tenant.yaml", "kubernetes.yaml"}));
 }
 
 TEST(ConfigFilesTest, KubernetesExampleWatchesPodsInTheCluster) {
@@ -75,7 +76,7 @@ TEST(ConfigFilesTest, EveryExampleParsesAndResolves) {
     SCOPED_TRACE(file);
     auto config = loadConfigFile(file);
     ASSERT_TRUE(config) << config.error();
-    auto status = resolveConfig(*config, testing::lookupIn(testing::builtinKinds()));
+    auto status = resolveConfig(*config, testing::lookupIn(testing::builtinKindsWithPolicies()));
     EXPECT_TRUE(status) << status.error();
   }
 }

@@ -150,7 +150,23 @@ TEST(PickerConfigParseTest, ReferenceExample) {
                           "policy",
                           "flowControl.priorityBands[0].orderingPolicyRef=edf-ordering-policy",
                           "parser.pluginRef=openai-parser"));
-  EXPECT_EQ(config->flowControl["maxBytes"].Scalar(), "10Gi");
+  const config::FlowControlSpec& flow = config->flowControl;
+  EXPECT_TRUE(flow.present);
+  EXPECT_EQ(flow.maxBytes, int64_t{10} << 30);
+  EXPECT_EQ(flow.maxRequests, 0);
+  EXPECT_EQ(flow.defaultRequestTtlNs, 60'000'000'000);
+  EXPECT_EQ(flow.defaultBand.maxBytes, int64_t{1} << 30);
+  EXPECT_EQ(flow.defaultBand.maxRequests, 5000);
+  EXPECT_FALSE(flow.defaultBand.fairnessPolicyRef);
+  ASSERT_EQ(flow.bands.size(), 2u);
+  EXPECT_EQ(flow.bands[0].priority, 100);
+  EXPECT_EQ(flow.bands[0].maxRequests, 500);
+  EXPECT_FALSE(flow.bands[0].maxBytes);
+  EXPECT_EQ(flow.bands[0].fairnessPolicyRef, "round-robin-fairness-policy");
+  EXPECT_EQ(flow.bands[0].orderingPolicyRef, "edf-ordering-policy");
+  EXPECT_EQ(flow.bands[1].priority, -1);
+  EXPECT_EQ(flow.bands[1].maxBytes, int64_t{500} << 20);
+  EXPECT_FALSE(flow.bands[1].orderingPolicyRef);
   EXPECT_TRUE(config->dataLayer["sources"].IsSequence());
 
   EXPECT_EQ(config->source, "ref.yaml");

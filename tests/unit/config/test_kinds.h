@@ -49,6 +49,20 @@ inline std::map<std::string, uint32_t> builtinKinds() {
   };
 }
 
+// Built-ins with the flow-control policies too (examples may name them; left out of
+// builtinKinds() so the resolver tests see no injected policies).
+inline std::map<std::string, uint32_t> builtinKindsWithPolicies() {
+  auto kinds = builtinKinds();
+  for (const char* type : {"global-strict-fairness-policy", "round-robin-fairness-policy"}) {
+    kinds[type] = EPP_KIND_FAIRNESS_POLICY;
+  }
+  for (const char* type : {"fcfs-ordering-policy", "lifo-ordering-policy", "edf-ordering-policy",
+                           "priority-ordering-policy", "slo-deadline-ordering-policy"}) {
+    kinds[type] = EPP_KIND_ORDERING_POLICY;
+  }
+  return kinds;
+}
+
 // Built-ins plus what the reference example and llm-d configs use.
 inline std::map<std::string, uint32_t> referenceKinds() {
   auto kinds = builtinKinds();

@@ -32,6 +32,7 @@ nlohmann::json record(const RequestRecord& r) {
       {"input_tokens", r.inputTokens},
       {"output_tokens", r.outputTokens}};
   out["cached_tokens"] = r.cachedTokens ? nlohmann::json(*r.cachedTokens) : nullptr;
+  if (!r.objective.empty()) out["objective"] = r.objective;
   return out;
 }
 
@@ -71,6 +72,17 @@ nlohmann::json reportJson(std::string_view workload, const std::vector<Run>& run
     j["endpoints"] = nlohmann::json::object();
     for (const auto& [endpoint, share] : s.endpoints) {
       j["endpoints"][endpoint] = {{"requests", share.requests}, {"share", share.share}};
+    }
+    if (!s.classes.empty()) {
+      j["classes"] = nlohmann::json::object();
+      for (const auto& [objective, c] : s.classes) {
+        nlohmann::json errors = nlohmann::json::object();
+        for (const auto& [code, count] : c.errorsByCode) errors[code] = count;
+        j["classes"][objective] = {{"requests", c.requests},
+                                   {"ok", c.ok},
+                                   {"errors", errors},
+                                   {"ttft_s", distribution(c.ttft)}};
+      }
     }
     j["ratios"] = nlohmann::json::object();
     for (size_t m = 0; m < metrics.size(); ++m) {

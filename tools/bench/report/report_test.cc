@@ -103,6 +103,32 @@ TEST(SummaryTest, CountsLatenciesThroughputSharesAndHitRates) {
   EXPECT_FALSE(rr.cachedTokenRate);
 }
 
+TEST(SummaryTest, TrafficClassesAreSummarizedApart) {
+  bench::Run run = twoRuns()[0];
+  run.records[0].objective = "critical";  // ttft 0.1
+  run.records[1].objective = "batch";     // ttft 0.2
+  run.records[2].objective = "batch";     // ttft 0.3
+  run.records[3].objective = "batch";     // 429
+  Summary s = summarize(run);
+  ASSERT_EQ(s.classes.size(), 2u);
+  EXPECT_EQ(s.classes["critical"].requests, 1u);
+  EXPECT_DOUBLE_EQ(s.classes["critical"].ttft.p50, 0.1);
+  EXPECT_EQ(s.classes["batch"].requests, 3u);
+  EXPECT_EQ(s.classes["batch"].ok, 2u);
+  EXPECT_DOUBLE_EQ(s.classes["batch"].ttft.p50, 0.25);
+  EXPECT_EQ(s.classes["batch"].errorsByCode, (std::map<std::string, size_t>{{"429", 1}}));
+  std::string table = formatTable({s});
+  EXPECT_THAT(table, HasSubstr("[batch] ok / sent"));
+  EXPECT_THAT(table, HasSubstr("2 / 3"));
+  EXPECT_THAT(table, HasSubstr("[critical] TTFT p50 (ms)"));
+  EXPECT_THAT(table, HasSubstr("[batch] errors"));
+  EXPECT_THAT(table, HasSubstr("429:1"));
+  nlohmann::json j = reportJson("w", {run}, {});
+  EXPECT_EQ(j["runs"][0]["classes"]["batch"]["ok"], 2);
+  EXPECT_EQ(j["runs"][0]["classes"]["batch"]["errors"]["429"], 1);
+  EXPECT_DOUBLE_EQ(j["runs"][0]["classes"]["critical"]["ttft_s"]["p50"].get<double>(), 0.1);
+}
+
 TEST(TableTest, RunsSideBySideWithRatiosAgainstTheFirst) {
   std::vector<Summary> runs;
   for (const bench::Run& r : twoRuns()) runs.push_back(summarize(r));

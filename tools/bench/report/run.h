@@ -31,6 +31,7 @@ struct RequestRecord {
   uint32_t inputTokens = 0;   // prompt tokens (usage when reported, else the workload's)
   uint32_t outputTokens = 0;  // completion tokens (usage when reported, else content events)
   std::optional<uint32_t> cachedTokens;  // usage.prompt_tokens_details.cached_tokens
+  std::string objective;  // the traffic class (InferenceObjective) it named; "" for none
 
   bool ok() const { return error.empty(); }
 };

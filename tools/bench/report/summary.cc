@@ -49,7 +49,18 @@ Summary summarize(const Run& run) {
   uint64_t cached = 0;
   uint64_t cachedInput = 0;
   bool anyCached = false;
+  std::map<std::string, std::vector<double>> classTtft;
   for (const RequestRecord& r : run.records) {
+    if (!r.objective.empty()) {
+      ClassSummary& c = s.classes[r.objective];
+      ++c.requests;
+      if (!r.ok()) {
+        ++c.errorsByCode[r.error];
+      } else {
+        ++c.ok;
+        if (r.ttft) classTtft[r.objective].push_back(*r.ttft);
+      }
+    }
     s.inputTokens += r.inputTokens;
     if (!r.endpoint.empty()) {
       ++s.endpoints[r.endpoint].requests;
@@ -72,6 +83,7 @@ Summary summarize(const Run& run) {
   }
   s.ttft = distributionOf(ttft);
   s.e2e = distributionOf(e2e);
+  for (auto& [objective, c] : s.classes) c.ttft = distributionOf(classTtft[objective]);
   for (auto& [endpoint, share] : s.endpoints) {
     share.share = static_cast<double>(share.requests) / static_cast<double>(routed);
   }

@@ -37,6 +37,14 @@ struct EndpointShare {
   double share = 0;     // of all routed requests
 };
 
+// One traffic class of a run (workload classes=).
+struct ClassSummary {
+  size_t requests = 0;
+  size_t ok = 0;
+  std::map<std::string, size_t> errorsByCode;
+  Distribution ttft;  // seconds, successful requests
+};
+
 struct Summary {
   std::string name;
   std::string mode;
@@ -55,6 +63,8 @@ struct Summary {
   std::optional<double> prefixHitRate;
   // Σ cached tokens / Σ input tokens over the requests whose usage reported cached tokens.
   std::optional<double> cachedTokenRate;
+  // By objective, when the workload has classes.
+  std::map<std::string, ClassSummary> classes;
 };
 
 Summary summarize(const Run& run);

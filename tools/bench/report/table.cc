@@ -70,6 +70,40 @@ std::string formatTable(const std::vector<Summary>& runs) {
   }
   addRow("errors", [&](size_t i) { return errorsCell(runs[i]); });
 
+  // Per traffic class (workload classes=): what each InferenceObjective got.
+  std::set<std::string> classes;
+  for (const Summary& s : runs) {
+    for (const auto& [objective, c] : s.classes) classes.insert(objective);
+  }
+  for (const std::string& objective : classes) {
+    auto cls = [&](size_t i) -> const ClassSummary* {
+      auto it = runs[i].classes.find(objective);
+      return it == runs[i].classes.end() ? nullptr : &it->second;
+    };
+    addRow("[" + objective + "] ok / sent", [&](size_t i) {
+      const ClassSummary* c = cls(i);
+      return c ? fmt::format("{} / {}", c->ok, c->requests) : std::string("-");
+    });
+    for (auto [label, p] :
+         {std::pair<const char*, double Distribution::*>{"TTFT p50", &Distribution::p50},
+          {"TTFT p90", &Distribution::p90},
+          {"TTFT p99", &Distribution::p99}}) {
+      addRow(fmt::format("[{}] {} (ms)", objective, label), [&](size_t i) {
+        const ClassSummary* c = cls(i);
+        return c ? formatValue(Unit::kSeconds, c->ttft.*p) : std::string("-");
+      });
+    }
+    addRow("[" + objective + "] errors", [&](size_t i) {
+      const ClassSummary* c = cls(i);
+      if (c == nullptr || c->errorsByCode.empty()) return std::string(c ? "none" : "-");
+      std::string out;
+      for (const auto& [code, count] : c->errorsByCode) {
+        out += fmt::format("{}{}:{}", out.empty() ? "" : " ", code, count);
+      }
+      return out;
+    });
+  }
+
   std::set<std::string> endpoints;
   for (const Summary& s : runs) {
     for (const auto& [endpoint, share] : s.endpoints) endpoints.insert(endpoint);

@@ -18,9 +18,9 @@ using common::Result;
 using common::Status;
 using std::chrono::nanoseconds;
 
-constexpr std::string_view kCommonKeys[] = {"seed",     "model",   "lora", "lora-share",
-                                            "api",      "stream",  "rate", "concurrency",
-                                            "requests", "duration"};
+constexpr std::string_view kCommonKeys[] = {"seed",     "model",    "lora",   "lora-share",
+                                            "api",      "stream",   "rate",   "concurrency",
+                                            "requests", "duration", "classes"};
 
 std::vector<std::string_view> kindKeys(WorkloadKind kind) {
   switch (kind) {
@@ -139,6 +139,40 @@ Result<ArrivalSpec> parseRate(std::string_view text) {
           "rate: '{}': every stage of a ladder needs its duration (RATE@DURATION+RATE@DURATION)",
           text)};
     }
+  }
+  return out;
+}
+
+// critical:0.2+standard:0.3+sheddable:0.5 (shares in (0, 1], adding up to 1).
+Result<std::vector<TrafficClass>> parseClasses(std::string_view text) {
+  std::vector<TrafficClass> out;
+  double total = 0;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t plus = text.find('+', start);
+    std::string_view item = text.substr(start, plus - start);
+    size_t colon = item.rfind(':');
+    if (colon == std::string_view::npos || colon == 0) {
+      return Error{fmt::format("classes: '{}' is not OBJECTIVE:SHARE", item)};
+    }
+    auto share = parseDouble("classes", item.substr(colon + 1));
+    if (!share) return Error{share.error()};
+    if (*share <= 0 || *share > 1) {
+      return Error{
+          fmt::format("classes: share {} of '{}' is not in (0, 1]", *share, item.substr(0, colon))};
+    }
+    for (const TrafficClass& c : out) {
+      if (c.objective == item.substr(0, colon)) {
+        return Error{fmt::format("classes: '{}' given twice", c.objective)};
+      }
+    }
+    out.push_back({std::string(item.substr(0, colon)), *share});
+    total += *share;
+    if (plus == std::string_view::npos) break;
+    start = plus + 1;
+  }
+  if (std::abs(total - 1) > 1e-9) {
+    return Error{fmt::format("classes: the shares add up to {}, not 1", total)};
   }
   return out;
 }
@@ -326,6 +360,8 @@ Result<WorkloadSpec> parseWorkloadSpec(std::string_view text) {
       }
     } else if (key == "stream") {
       set(parseBool(key, value), spec.stream);
+    } else if (key == "classes") {
+      set(parseClasses(value), spec.classes);
     } else if (key == "rate") {
       set(parseRate(value), spec.arrival);
     } else if (key == "concurrency") {
@@ -383,6 +419,13 @@ std::string formatWorkloadSpec(const WorkloadSpec& spec) {
   }
   out += spec.api == Api::kChat ? ",api=chat" : ",api=completions";
   out += spec.stream ? ",stream=true" : ",stream=false";
+  if (!spec.classes.empty()) {
+    out += ",classes=";
+    for (size_t i = 0; i < spec.classes.size(); ++i) {
+      out += (i > 0 ? "+" : "") + spec.classes[i].objective + ":" +
+             formatDouble(spec.classes[i].share);
+    }
+  }
   switch (spec.kind) {
     case WorkloadKind::kSharedPrefix:
       out += fmt::format(",groups={},users={},system={},question={}", spec.groups, spec.users,

@@ -8,6 +8,7 @@
 //   multi-turn:conversations=20,turns=6,concurrency=8,requests=200
 //   random:input=100..2000,output=50..300,rate=constant:5,requests=100,seed=7
 //   shared-prefix:groups=150,users=5,rate=poisson:15@50s+3@20s+10@20s+60@20s
+//   random:input=200,output=100,classes=critical:0.2+sheddable:0.8,rate=poisson:30,duration=60s
 //
 // Parsing is strict: an unknown key, a key given twice, a key of another workload kind or a
 // malformed value is an error naming the key. tools/bench/README.md documents every key.
@@ -55,6 +56,14 @@ struct ArrivalSpec {
   bool operator==(const ArrivalSpec&) const = default;
 };
 
+// A share of the traffic that names an InferenceObjective (header
+// x-gateway-inference-objective), so eppd gives it that objective's priority.
+struct TrafficClass {
+  std::string objective;
+  double share = 0;  // of all requests; the shares of a spec add up to 1
+  bool operator==(const TrafficClass&) const = default;
+};
+
 struct WorkloadSpec {
   WorkloadKind kind = WorkloadKind::kSharedPrefix;
   uint64_t seed = 1;
@@ -64,6 +73,9 @@ struct WorkloadSpec {
   double loraShare = 1.0;  // fraction of groups / conversations / requests that use one
   Api api = Api::kChat;
   bool stream = true;
+  // classes=critical:0.2+batch:0.8: each request draws its class independently (empty:
+  // no objective header).
+  std::vector<TrafficClass> classes;
   ArrivalSpec arrival;
   // The run ends at whichever comes first. A ladder's duration is the sum of its stages.
   std::optional<uint64_t> requests;

@@ -108,6 +108,25 @@ TEST(WorkloadSpecTest, DurationsParseAndFormat) {
   EXPECT_THAT(parseDuration("1.2.3s").error(), HasSubstr("'1.2.3' is not a number"));
 }
 
+TEST(WorkloadSpecTest, TrafficClassesNameObjectivesWithShares) {
+  WorkloadSpec s =
+      parse("random:classes=critical:0.2+standard:0.3+sheddable:0.5,rate=poisson:5,requests=9");
+  ASSERT_EQ(s.classes.size(), 3u);
+  EXPECT_EQ(s.classes[0], (TrafficClass{"critical", 0.2}));
+  EXPECT_EQ(s.classes[2], (TrafficClass{"sheddable", 0.5}));
+  std::string canonical = formatWorkloadSpec(s);
+  EXPECT_THAT(canonical, HasSubstr(",classes=critical:0.2+standard:0.3+sheddable:0.5,"));
+  EXPECT_EQ(parse(canonical), s);
+  EXPECT_THAT(error("random:classes=a:0.5+b:0.4,rate=poisson:1,requests=5"),
+              HasSubstr("classes: the shares add up to 0.9, not 1"));
+  EXPECT_THAT(error("random:classes=a:0.5+a:0.5,rate=poisson:1,requests=5"),
+              HasSubstr("classes: 'a' given twice"));
+  EXPECT_THAT(error("random:classes=a,rate=poisson:1,requests=5"),
+              HasSubstr("classes: 'a' is not OBJECTIVE:SHARE"));
+  EXPECT_THAT(error("random:classes=a:0+b:1,rate=poisson:1,requests=5"),
+              HasSubstr("classes: share 0 of 'a' is not in (0, 1]"));
+}
+
 TEST(WorkloadSpecTest, MistakesAreNamed) {
   EXPECT_THAT(error("shared-prefx:rate=poisson:1,duration=1s"),
               HasSubstr("unknown workload 'shared-prefx' (known: shared-prefix, multi-turn, "

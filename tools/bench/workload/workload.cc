@@ -25,6 +25,7 @@ enum Purpose : uint64_t {
   kTurnText,
   kAssistantText,
   kRandomText,
+  kClass,
 };
 
 constexpr std::string_view kSystem = "system";
@@ -105,6 +106,17 @@ std::optional<Request> Workload::next() {
   }
   for (const Message& m : request.messages) {
     request.inputTokens += static_cast<uint32_t>(m.content->size() / kCharsPerToken);
+  }
+  if (!spec_.classes.empty()) {
+    double u = Rng(streamSeed(spec_.seed, kClass, request.index)).uniform();
+    request.objective = spec_.classes.back().objective;  // u close to 1 after rounding
+    for (const TrafficClass& c : spec_.classes) {
+      if (u < c.share) {
+        request.objective = c.objective;
+        break;
+      }
+      u -= c.share;
+    }
   }
   return request;
 }

@@ -50,6 +50,9 @@ struct Request {
   uint32_t user = 0;
   uint32_t turn = 0;
   bool stream = true;
+  // The InferenceObjective the request names (classes=), sent as
+  // x-gateway-inference-objective.
+  std::optional<std::string> objective;
 
   const std::string& servedModel() const { return lora ? *lora : model; }
 };

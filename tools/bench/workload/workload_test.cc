@@ -182,6 +182,29 @@ TEST(WorkloadTest, LoraIsChosenPerGroupWithTheShare) {
   EXPECT_NEAR(static_cast<double>(withLora) / static_cast<double>(byGroup.size()), 0.5, 0.12);
 }
 
+TEST(WorkloadTest, ClassesAreDrawnPerRequestWithTheirShares) {
+  auto spec = parseWorkloadSpec(
+      "random:classes=critical:0.2+sheddable:0.8,rate=poisson:100,"
+      "requests=5000,seed=4");
+  ASSERT_TRUE(spec) << spec.error();
+  Workload w(*spec);
+  std::map<std::string, int> counts;
+  std::vector<std::string> first;
+  while (auto r = w.next()) {
+    ASSERT_TRUE(r->objective);
+    ++counts[*r->objective];
+    if (first.size() < 20) first.push_back(*r->objective);
+  }
+  EXPECT_NEAR(counts["critical"], 1000, 100);
+  EXPECT_NEAR(counts["sheddable"], 4000, 100);
+  // The same seed draws the same classes.
+  Workload again(*spec);
+  for (const std::string& objective : first) EXPECT_EQ(*again.next()->objective, objective);
+  // Without classes= no request names an objective.
+  Workload plain(*parseWorkloadSpec("random:rate=poisson:1,requests=3"));
+  EXPECT_FALSE(plain.next()->objective);
+}
+
 TEST(WorkloadTest, BodiesAreOpenAiJson) {
   std::vector<Request> r =
       all("shared-prefix:groups=1,users=1,system=2,question=1,output=9,lora=sql,model=llama,"

@@ -129,6 +129,29 @@ TEST(ReplayTest, DefaultDoesNotHotSpotOnOnePrefixGroup) {
                                           "docs/benchmarks.md needs updating";
 }
 
+// Overload: 4 servers of 16 sequences get twice what they can serve, 20% of it critical.
+// Without admission everyone waits behind everyone; with flow control (configs/
+// flow-control.yaml, run in virtual time) critical requests go first and stay fast while
+// sheddable ones wait, or are refused at the band's limit or their TTL. The full-size run
+// is in docs/benchmarks.md.
+TEST(ReplayTest, FlowControlKeepsCriticalTrafficFastUnderOverload) {
+  ReplayOptions o = options(
+      "random:input=200..1000,output=50..300,classes=critical:0.2+sheddable:0.8,"
+      "rate=poisson:10@10s+40@30s,seed=1",
+      4);
+  o.engine.maxNumSeqs = 16;
+  bench::Summary none = bench::summarize(replayOk(configFile("default.yaml"), o));
+  bench::Summary flow = bench::summarize(replayOk(configFile("flow-control.yaml"), o));
+  const bench::ClassSummary& critical = flow.classes.at("critical");
+  EXPECT_EQ(critical.ok, critical.requests);
+  EXPECT_LT(critical.ttft.p90, 1.0) << "critical p90 " << critical.ttft.p90 << " s";
+  EXPECT_GT(none.classes.at("critical").ttft.p90, 10 * critical.ttft.p90);
+  const bench::ClassSummary& sheddable = flow.classes.at("sheddable");
+  EXPECT_GT(sheddable.errorsByCode.count("429") + sheddable.errorsByCode.count("503"), 0u);
+  EXPECT_GT(sheddable.ttft.p50, critical.ttft.p90);  // queued behind critical traffic
+  EXPECT_EQ(none.errorsByCode.size(), 0u);           // no admission: nothing refused, all late
+}
+
 TEST(ReplayTest, RequestsTheServersRefuseAreCountedWithTheirStatus) {
   ReplayOptions o = options("random:input=3000,output=100,rate=constant:10,requests=20", 2);
   o.engine.maxModelLen = 2000;
