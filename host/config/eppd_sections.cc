@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
+#include <charconv>
 #include <cstdint>
 #include <limits>
 #include <unordered_map>
@@ -219,20 +221,221 @@ std::optional<EndpointSourceSpec> readDnsSource(Diagnostics& diag, const Field& 
   return spec;
 }
 
+// A label name or value as Kubernetes accepts them: at most 63 characters, alphanumerics
+// with '-', '_' and '.' inside. (A value may be empty; a name may carry a DNS prefix.)
+bool isLabelPart(std::string_view text) {
+  if (text.empty() || text.size() > 63) return false;
+  auto alnum = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; };
+  if (!alnum(text.front()) || !alnum(text.back())) return false;
+  return std::all_of(text.begin(), text.end(),
+                     [&](char c) { return alnum(c) || c == '-' || c == '_' || c == '.'; });
+}
+
+// A namespace name: an RFC 1123 label (lower-case alphanumerics and '-', at most 63).
+bool isDnsLabel(std::string_view text) {
+  auto lowerAlnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
+  return !text.empty() && text.size() <= 63 && lowerAlnum(text.front()) &&
+         lowerAlnum(text.back()) &&
+         std::all_of(text.begin(), text.end(), [&](char c) { return lowerAlnum(c) || c == '-'; });
+}
+
+bool isLabelName(std::string_view key) {
+  size_t slash = key.find('/');
+  if (slash == std::string_view::npos) return isLabelPart(key);
+  std::string_view prefix = key.substr(0, slash);
+  bool prefixOk = !prefix.empty() && prefix.size() <= 253 &&
+                  std::all_of(prefix.begin(), prefix.end(), [](char c) {
+                    return std::islower(static_cast<unsigned char>(c)) ||
+                           std::isdigit(static_cast<unsigned char>(c)) || c == '-' || c == '.';
+                  });
+  return prefixOk && isLabelPart(key.substr(slash + 1));
+}
+
+// "http(s)://host[:port]" (IPv6 host in brackets) into the spec; reports what is wrong.
+bool readApiServer(Diagnostics& diag, const Field& f, const std::string& text,
+                   KubernetesSourceSpec& spec) {
+  auto fail = [&](std::string_view why) {
+    diag.error(f.where,
+               fmt::format("{}: '{}' {} (expected https://HOST[:PORT])", f.name(), text, why));
+    return false;
+  };
+  std::string_view rest = text;
+  if (rest.starts_with("https://")) {
+    spec.tls = true;
+    rest.remove_prefix(8);
+  } else if (rest.starts_with("http://")) {
+    spec.tls = false;
+    rest.remove_prefix(7);
+  } else {
+    return fail("has no http:// or https:// scheme");
+  }
+  if (!rest.empty() && rest.back() == '/') rest.remove_suffix(1);
+  if (rest.find_first_of("/?#@") != std::string_view::npos) {
+    return fail("must not have a path, query or user");
+  }
+  std::string_view port;
+  bool hasPort = false;
+  if (rest.starts_with("[")) {
+    size_t close = rest.find(']');
+    if (close == std::string_view::npos) return fail("has an unclosed '['");
+    spec.apiHost = std::string(rest.substr(1, close - 1));
+    if (!isIpv6(spec.apiHost)) return fail("has a bracketed host that is not an IPv6 address");
+    std::string_view after = rest.substr(close + 1);
+    if (!after.empty() && after.front() != ':') return fail("has text after ']'");
+    hasPort = !after.empty();
+    if (hasPort) port = after.substr(1);
+  } else {
+    size_t colon = rest.rfind(':');
+    spec.apiHost = std::string(rest.substr(0, colon));
+    hasPort = colon != std::string_view::npos;
+    if (hasPort) port = rest.substr(colon + 1);
+    if (spec.apiHost.find(':') != std::string::npos) return fail("needs brackets around IPv6");
+  }
+  if (spec.apiHost.empty()) return fail("has no host");
+  spec.apiPort = spec.tls ? 443 : 80;
+  if (hasPort) {
+    uint32_t n = 0;
+    auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), n);
+    if (ec != std::errc() || end != port.data() + port.size() || n < 1 || n > 65535) {
+      return fail("has a bad port");
+    }
+    spec.apiPort = n;
+  }
+  return true;
+}
+
+std::optional<EndpointSourceSpec> readKubernetesSource(Diagnostics& diag, const Field& field) {
+  static const std::vector<std::string_view> kKnown = {
+      "namespace", "labelSelector", "targetPorts", "resource", "apiServer", "tokenFile",
+      "caFile",    "engine",        "role",        "pool",     "labels",    "scrape"};
+  MapReader map(diag, field, kKnown);
+  if (!map.isMap()) return std::nullopt;
+  EndpointSourceSpec spec;
+  spec.kind = EndpointSourceSpec::Kind::kKubernetes;
+  spec.where = field.where;
+  KubernetesSourceSpec& k = spec.kubernetes;
+  bool ok = true;
+  if (auto f = map.required("namespace")) {
+    auto ns = readString(diag, *f);
+    ok = ns.has_value();
+    if (ns && !isDnsLabel(*ns)) {
+      diag.error(f->where, fmt::format("{}: '{}' is not a namespace name", f->name(), *ns));
+      ok = false;
+    }
+    if (ns) k.ns = *ns;
+    spec.where = f->where;
+  } else {
+    ok = false;
+  }
+  if (auto f = map.get("labelSelector")) {
+    if (f->node.IsMap()) {
+      std::vector<std::string> terms;
+      for (auto& [key, value] : readStringMap(diag, *f)) {
+        if (!isLabelName(key) || (!value.empty() && !isLabelPart(value))) {
+          diag.error(f->where,
+                     fmt::format("{}: '{}: {}' is not a valid label", f->name(), key, value));
+          ok = false;
+          continue;
+        }
+        terms.push_back(key + "=" + value);
+      }
+      std::sort(terms.begin(), terms.end());
+      for (const auto& term : terms) k.labelSelector += (k.labelSelector.empty() ? "" : ",") + term;
+    } else if (auto text = readString(diag, *f)) {
+      k.labelSelector = *text;
+    } else {
+      ok = false;
+    }
+  }
+  if (auto f = map.get("resource")) {
+    auto text = readString(diag, *f);
+    if (text == "pods") {
+      k.resource = KubernetesSourceSpec::Resource::kPods;
+    } else if (text == "endpointslices") {
+      k.resource = KubernetesSourceSpec::Resource::kEndpointSlices;
+    } else {
+      if (text) {
+        diag.error(f->where,
+                   fmt::format("{}: '{}' is not pods or endpointslices", f->name(), *text));
+      }
+      ok = false;
+    }
+  }
+  bool pods = k.resource == KubernetesSourceSpec::Resource::kPods;
+  auto ports = pods ? map.required("targetPorts") : map.get("targetPorts");
+  if (ports) {
+    auto items = readList(diag, *ports);
+    if (items.empty() || items.size() > 8) {
+      diag.error(ports->where,
+                 fmt::format("{}: list 1 to 8 ports, not {}", ports->name(), items.size()));
+      ok = false;
+    }
+    for (const Field& item : items) {
+      auto port = readInt(diag, item, 1, 65535);
+      if (!port) {
+        ok = false;
+        continue;
+      }
+      if (std::find(k.targetPorts.begin(), k.targetPorts.end(), *port) != k.targetPorts.end()) {
+        diag.error(item.where, fmt::format("{}: port {} is listed twice", item.name(), *port));
+        ok = false;
+        continue;
+      }
+      k.targetPorts.push_back(static_cast<uint32_t>(*port));
+    }
+  } else if (pods) {
+    ok = false;
+  }
+  if (auto f = map.get("apiServer")) {
+    auto text = readString(diag, *f);
+    ok = text && readApiServer(diag, *f, *text, k) && ok;
+    if (text) k.apiServer = *text;
+    // A plain-HTTP server (`kubectl proxy`) authenticates for eppd; no token by default.
+    if (!k.tls) k.tokenFile.clear();
+  }
+  if (auto f = map.get("tokenFile")) {
+    auto text = readString(diag, *f, /*allowEmpty=*/true);
+    if (text) k.tokenFile = *text;
+    ok = text.has_value() && ok;
+  }
+  if (auto f = map.get("caFile")) {
+    auto text = readString(diag, *f);
+    if (text) k.caFile = *text;
+    ok = text.has_value() && ok;
+  }
+  // The endpoint attributes, read like a dns source's (see readDnsSource).
+  YAML::Node attributes(YAML::NodeType::Map);
+  for (const MapEntry& entry : map.entries()) {
+    if (entry.key == "engine" || entry.key == "role" || entry.key == "pool" ||
+        entry.key == "labels" || entry.key == "scrape") {
+      attributes[entry.key] = entry.value.node;
+    }
+  }
+  attributes["address"] = "0.0.0.0";
+  attributes["port"] = 1;
+  Field standIn{attributes, field.where, field.path};
+  auto endpoint = readEndpoint(diag, standIn);
+  if (!endpoint || !ok) return std::nullopt;
+  spec.attributes = std::move(*endpoint);
+  return spec;
+}
+
 }  // namespace
 
 void parseEndpointSources(Diagnostics& diag, const Field& field, PickerConfig& config) {
   std::unordered_map<std::string, int> byKey;  // key -> line
   for (const Field& item : readList(diag, field, /*nullIsEmpty=*/true)) {
-    MapReader map(diag, item, {"file", "dns"});
+    MapReader map(diag, item, {"file", "dns", "kubernetes"});
     if (!map.isMap()) continue;
     if (map.entries().size() != 1) {
-      diag.error(item.where, fmt::format("{}: write exactly one of file or dns", item.name()));
+      diag.error(item.where,
+                 fmt::format("{}: write exactly one of file, dns or kubernetes", item.name()));
       continue;
     }
     const MapEntry& entry = map.entries().front();
-    auto spec =
-        entry.key == "file" ? readFileSource(diag, entry.value) : readDnsSource(diag, entry.value);
+    auto spec = entry.key == "file"  ? readFileSource(diag, entry.value)
+                : entry.key == "dns" ? readDnsSource(diag, entry.value)
+                                     : readKubernetesSource(diag, entry.value);
     if (!spec) continue;
     if (auto it = byKey.find(spec->key()); it != byKey.end()) {
       diag.error(spec->where,
@@ -324,7 +527,7 @@ void parseServer(Diagnostics& diag, const Field& field, PickerConfig& config) {
 void parseScraping(Diagnostics& diag, const Field& field, PickerConfig& config) {
   MapReader map(diag, field,
                 {"enabled", "interval", "timeout", "healthInterval", "failureThreshold",
-                 "stalenessThreshold", "maxBodySize"},
+                 "stalenessThreshold", "maxBodySize", "scheme", "insecureSkipVerify", "caFile"},
                 /*nullIsEmpty=*/true);
   ScrapingSpec& spec = config.scraping;
   if (auto f = map.get("enabled")) {
@@ -348,6 +551,21 @@ void parseScraping(Diagnostics& diag, const Field& field, PickerConfig& config) 
   if (auto f = map.get("failureThreshold")) {
     if (auto n = readInt(diag, *f, 1, 1000)) spec.failureThreshold = static_cast<int>(*n);
   }
+  if (auto f = map.get("scheme")) {
+    if (auto text = readString(diag, *f)) {
+      if (*text == "http" || *text == "https") {
+        spec.scheme = *text;
+      } else {
+        diag.error(f->where, fmt::format("{}: '{}' is not http or https", f->name(), *text));
+      }
+    }
+  }
+  if (auto f = map.get("insecureSkipVerify")) {
+    if (auto on = readBool(diag, *f)) spec.insecureSkipVerify = *on;
+  }
+  if (auto f = map.get("caFile")) {
+    if (auto text = readString(diag, *f)) spec.caFile = *text;
+  }
   if (auto f = map.get("maxBodySize")) {
     if (auto n = readBytes(diag, *f)) {
       if (*n < 1024 || *n > (int64_t{1} << 30)) {
@@ -364,15 +582,39 @@ void parseScraping(Diagnostics& diag, const Field& field, PickerConfig& config) 
 namespace epp::config {
 
 std::string EndpointSourceSpec::key() const {
-  return kind == Kind::kFile ? "file:" + path : fmt::format("dns:{}:{}", host, port);
+  switch (kind) {
+    case Kind::kFile:
+      return "file:" + path;
+    case Kind::kDns:
+      return fmt::format("dns:{}:{}", host, port);
+    case Kind::kKubernetes:
+      break;
+  }
+  const KubernetesSourceSpec& k = kubernetes;
+  return fmt::format(
+      "kubernetes:{}{}/{}?{}", k.apiServer.empty() ? "" : k.apiServer + "/", k.ns,
+      k.resource == KubernetesSourceSpec::Resource::kPods ? "pods" : "endpointslices",
+      k.labelSelector);
+}
+
+std::string EndpointSourceSpec::metricName() const {
+  switch (kind) {
+    case Kind::kFile:
+      return path;
+    case Kind::kDns:
+      return fmt::format("{}:{}", host, port);
+    case Kind::kKubernetes:
+      break;
+  }
+  return kubernetes.ns + "/" + kubernetes.labelSelector;
 }
 
 bool EndpointSourceSpec::sameAs(const EndpointSourceSpec& o) const {
   const EndpointSpec& a = attributes;
   const EndpointSpec& b = o.attributes;
   return kind == o.kind && path == o.path && host == o.host && port == o.port &&
-         intervalNs == o.intervalNs && a.engine == b.engine && a.role == b.role &&
-         a.pool == b.pool && a.labels == b.labels && a.scrape == b.scrape;
+         intervalNs == o.intervalNs && kubernetes == o.kubernetes && a.engine == b.engine &&
+         a.role == b.role && a.pool == b.pool && a.labels == b.labels && a.scrape == b.scrape;
 }
 
 common::Result<std::vector<EndpointSpec>> parseEndpointList(const std::string& text,

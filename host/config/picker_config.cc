@@ -152,9 +152,18 @@ Result<PickerConfig> loadConfigFile(const std::string& path) {
   for (std::string& dir : config->pluginDirs) {
     if (fs::path(dir).is_relative()) dir = (base / dir).lexically_normal().string();
   }
+  if (std::string& ca = config->scraping.caFile; !ca.empty() && fs::path(ca).is_relative()) {
+    ca = (base / ca).lexically_normal().string();
+  }
   for (EndpointSourceSpec& source : config->endpointSources) {
     if (source.kind == EndpointSourceSpec::Kind::kFile && fs::path(source.path).is_relative()) {
       source.path = (base / source.path).lexically_normal().string();
+    }
+    for (std::string* file : {&source.kubernetes.tokenFile, &source.kubernetes.caFile}) {
+      if (source.kind == EndpointSourceSpec::Kind::kKubernetes && !file->empty() &&
+          fs::path(*file).is_relative()) {
+        *file = (base / *file).lexically_normal().string();
+      }
     }
   }
   return config;

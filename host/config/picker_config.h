@@ -23,6 +23,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "host/common/result.h"
@@ -136,25 +137,61 @@ struct EndpointSpec {
   Location where;
 };
 
+// The `kubernetes` endpoint source: the ready Pods (or EndpointSlice endpoints) of a
+// namespace matching a label selector, listed and then watched through the API server.
+struct KubernetesSourceSpec {
+  static constexpr std::string_view kDefaultTokenFile =
+      "/var/run/secrets/kubernetes.io/serviceaccount/token";
+  static constexpr std::string_view kDefaultCaFile =
+      "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt";
+  enum class Resource { kPods, kEndpointSlices };
+
+  std::string ns;  // `namespace`
+  // The selector as the API server's `labelSelector` query parameter wants it: a map is
+  // written "k=v,k2=v2" (sorted by key); a string is kept as written. Empty: every object.
+  std::string labelSelector;
+  std::vector<uint32_t> targetPorts;  // pods: required, 1..8; endpointslices: optional
+  Resource resource = Resource::kPods;
+  // Empty: in the cluster, https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT,
+  // read when the source starts. Otherwise "http(s)://host[:port]", checked at parse time.
+  std::string apiServer;
+  bool tls = true;      // apiServer's scheme (in the cluster: https)
+  std::string apiHost;  // from apiServer; IPv6 without brackets
+  uint32_t apiPort = 0;
+  // Read at every (re)connect: tokens rotate. Empty: no Authorization header (the default
+  // for an http:// apiServer such as `kubectl proxy`). Absolute after loadConfigFile.
+  std::string tokenFile = std::string(kDefaultTokenFile);
+  std::string caFile = std::string(kDefaultCaFile);
+
+  bool operator==(const KubernetesSourceSpec&) const = default;
+};
+
 // One entry of `endpointSources:`: where endpoints come from besides `endpoints:`.
 //   file: a YAML or JSON list of endpoints (the fields of `endpoints:` entries), watched
 //         and re-read on change.
 //   dns:  the A/AAAA records of `name`, each an endpoint on `port`, re-resolved every
 //         `interval`; the endpoint attributes (engine, role, pool, labels, scrape) apply to
 //         every address.
+//   kubernetes: ready pods matching a selector, one endpoint per pod and target port; the
+//         attributes are defaults that each pod's labels complete and override.
 struct EndpointSourceSpec {
-  enum class Kind { kFile, kDns };
+  enum class Kind { kFile, kDns, kKubernetes };
   Kind kind = Kind::kFile;
   std::string path;  // file: absolute after loadConfigFile
   std::string host;  // dns: the name resolved
   uint32_t port = 0;
   int64_t intervalNs = 5'000'000'000;
-  // dns: attributes of every resolved endpoint (address, port and name unused).
+  KubernetesSourceSpec kubernetes;
+  // dns, kubernetes: attributes of every endpoint (address, port and name unused).
   EndpointSpec attributes;
   Location where;
 
-  // "file:<path>" or "dns:<host>:<port>": a source's identity across reloads.
+  // "file:<path>", "dns:<host>:<port>" or "kubernetes:<namespace>/<resource>?<selector>":
+  // a source's identity across reloads.
   std::string key() const;
+  // The `name` label of the source's metrics: the path, "host:port" or
+  // "<namespace>/<selector>".
+  std::string metricName() const;
   bool sameAs(const EndpointSourceSpec& other) const;
 };
 
@@ -169,6 +206,11 @@ struct ScrapingSpec {
   int failureThreshold = 3;                  // consecutive failures before unhealthy
   int64_t stalenessNs = 2'000'000'000;       // older metrics are flagged stale
   int64_t maxBodyBytes = 4 << 20;
+  // https: TLS to every endpoint; the certificate must chain to caFile (empty: the
+  // system's trust store) and name the endpoint's IP, unless insecureSkipVerify.
+  std::string scheme = "http";
+  bool insecureSkipVerify = false;
+  std::string caFile;  // absolute after loadConfigFile
 };
 
 // Ports 0..65535 (0: pick a free port); addresses are IP literals.

@@ -11,12 +11,14 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <optional>
 #include <unordered_map>
 #include <unordered_set>
 
 #include "host/common/clock.h"
 #include "host/common/logging.h"
+#include "host/common/tls_client.h"
 #include "host/datalayer/scrape_metrics.h"
 #include "host/datalayer/scrape_outcome.h"
 
@@ -36,7 +38,11 @@ struct Target {
   std::string pool;
   std::string hostPort;
   tcp::endpoint peer;
+  // One of the two, after the scheme (https: `tls`, made with `tlsContext`, which is
+  // declared first so that it outlives the stream).
+  std::shared_ptr<asio::ssl::context> tlsContext;
   std::optional<beast::tcp_stream> stream;
+  std::optional<beast::ssl_stream<beast::tcp_stream>> tls;
   bool connected = false;
   beast::flat_buffer buffer;
   Clock::time_point deadline;
@@ -51,6 +57,7 @@ struct Target {
 struct Fetched {
   beast::error_code ec;
   bool connectFailed = false;
+  std::string tlsError;  // the handshake failed: why
   int status = 0;
   std::string body;
   std::string contentType;
@@ -154,37 +161,100 @@ struct MetricsScraper::Impl {
     return out;
   }
 
+  static beast::tcp_stream* lowest(Target& t) {
+    if (t.tls) return &beast::get_lowest_layer(*t.tls);
+    return t.stream ? &*t.stream : nullptr;
+  }
+
   void close(Target& t) {
-    if (t.stream) {
+    if (beast::tcp_stream* s = lowest(t)) {
       beast::error_code ignored;
-      t.stream->socket().shutdown(tcp::socket::shutdown_both, ignored);
-      t.stream->close();
+      s->socket().shutdown(tcp::socket::shutdown_both, ignored);
+      s->close();
     }
     t.stream.reset();
+    t.tls.reset();
+    t.tlsContext.reset();
     t.connected = false;
     t.buffer.clear();
   }
 
-  void ensureStream(Target& t) {
-    if (!t.stream) t.stream.emplace(io);
-    t.stream->expires_at(t.deadline);
+  // A stream for the setup's scheme (a reload that changes it starts a new connection).
+  void ensureStream(Target& t, const std::shared_ptr<asio::ssl::context>& tls) {
+    if ((t.stream || t.tls) && t.tlsContext != tls) close(t);
+    if (!t.stream && !t.tls) {
+      if (tls) {
+        t.tls.emplace(io, *tls);
+        t.tlsContext = tls;
+      } else {
+        t.stream.emplace(io);
+      }
+    }
+    lowest(t)->expires_at(t.deadline);
+  }
+
+  template <class Message>
+  asio::awaitable<void> write(Target& t, Message& message, beast::error_code& ec) {
+    auto token = asio::redirect_error(asio::use_awaitable, ec);
+    if (t.tls) {
+      co_await http::async_write(*t.tls, message, token);
+    } else {
+      co_await http::async_write(*t.stream, message, token);
+    }
+  }
+
+  template <class Parser>
+  asio::awaitable<void> readHeader(Target& t, Parser& parser, beast::error_code& ec) {
+    auto token = asio::redirect_error(asio::use_awaitable, ec);
+    if (t.tls) {
+      co_await http::async_read_header(*t.tls, t.buffer, parser, token);
+    } else {
+      co_await http::async_read_header(*t.stream, t.buffer, parser, token);
+    }
+  }
+
+  template <class Parser>
+  asio::awaitable<void> read(Target& t, Parser& parser, beast::error_code& ec) {
+    auto token = asio::redirect_error(asio::use_awaitable, ec);
+    if (t.tls) {
+      co_await http::async_read(*t.tls, t.buffer, parser, token);
+    } else {
+      co_await http::async_read(*t.stream, t.buffer, parser, token);
+    }
   }
 
   // One GET on the target's connection, reconnecting once when a kept-alive connection
   // turns out to have been closed by the server meanwhile.
-  asio::awaitable<Fetched> fetch(std::shared_ptr<Target> t, std::string path, int64_t maxBody) {
+  asio::awaitable<Fetched> fetch(std::shared_ptr<Target> t, ScrapeSetupPtr setupPtr,
+                                 std::string path, int64_t maxBody) {
     Fetched f;
     for (int attempt = 0; attempt < 2; ++attempt) {
       f = Fetched{};
       auto token = asio::redirect_error(asio::use_awaitable, f.ec);
-      ensureStream(*t);
+      ensureStream(*t, setupPtr->tls);
       bool reused = t->connected;
       if (!t->connected) {
-        co_await t->stream->async_connect(t->peer, token);
+        co_await lowest(*t)->async_connect(t->peer, token);
         if (f.ec) {
           f.connectFailed = true;
           close(*t);
           co_return f;
+        }
+        if (t->tls) {
+          // The certificate must name the endpoint's IP (unless verification is off).
+          std::string ip = t->peer.address().to_string();
+          bool verify = !setupPtr->settings.insecureSkipVerify;
+          if (auto ready = common::prepareTlsClientStream(*t->tls, ip, verify); !ready) {
+            f.tlsError = ready.error();
+          } else {
+            co_await t->tls->async_handshake(asio::ssl::stream_base::client, token);
+            if (f.ec) f.tlsError = common::describeTlsError(f.ec, t->tls->native_handle());
+          }
+          if (!f.tlsError.empty()) {
+            if (!f.ec) f.ec = asio::ssl::error::stream_truncated;  // any error code
+            close(*t);
+            co_return f;
+          }
         }
         t->connected = true;
       }
@@ -194,18 +264,18 @@ struct MetricsScraper::Impl {
       req.set(http::field::accept,
               "text/plain;version=0.0.4, application/openmetrics-text;q=0.5, */*;q=0.1");
       req.keep_alive(true);
-      co_await http::async_write(*t->stream, req, token);
+      co_await write(*t, req, f.ec);
       if (!f.ec) {
         http::response_parser<http::string_body> parser;
         parser.body_limit(static_cast<uint64_t>(maxBody));
         // Beast 1.74's read of a whole message skips the body limit when a Content-Length
         // body arrives with its header: check the length between header and body.
-        co_await http::async_read_header(*t->stream, t->buffer, parser, token);
+        co_await readHeader(*t, parser, f.ec);
         if (!f.ec && parser.content_length() &&
             *parser.content_length() > static_cast<uint64_t>(maxBody)) {
           f.ec = http::error::body_limit;
         }
-        if (!f.ec) co_await http::async_read(*t->stream, t->buffer, parser, token);
+        if (!f.ec) co_await read(*t, parser, f.ec);
         if (!f.ec && parser.get().body().size() > static_cast<uint64_t>(maxBody)) {
           f.ec = http::error::body_limit;  // a chunked body
         }
@@ -232,6 +302,10 @@ struct MetricsScraper::Impl {
       reason = "timeout";
       return fmt::format("{}: no complete answer within {} ms", path, timeoutNs / 1'000'000);
     }
+    if (!f.tlsError.empty()) {
+      reason = "tls";
+      return fmt::format("TLS handshake: {}", f.tlsError);
+    }
     if (f.connectFailed) {
       reason = "connect";
       return fmt::format("connect: {}", f.ec.message());
@@ -255,7 +329,7 @@ struct MetricsScraper::Impl {
     t->deadline = Clock::now() + std::chrono::nanoseconds(st.timeoutNs);
     ScrapeOutcome out = failure(*t, "", "");
     std::string path = st.path.empty() ? adapter->metricsPath() : st.path;
-    Fetched f = co_await fetch(t, path, st.maxBodyBytes);
+    Fetched f = co_await fetch(t, setupPtr, path, st.maxBodyBytes);
     if (f.ec) {
       out.error = describe(f, path, st.timeoutNs, st.maxBodyBytes, out.reason);
     } else if (f.status != 200) {
@@ -277,7 +351,7 @@ struct MetricsScraper::Impl {
     bool healthDue = !health.empty() && st.healthIntervalNs > 0 &&
                      (!t->healthProbed || started - t->lastHealthNs >= st.healthIntervalNs);
     if (out.ok && healthDue && !t->removed) {
-      Fetched h = co_await fetch(t, health, kMaxHealthBody);
+      Fetched h = co_await fetch(t, setupPtr, health, kMaxHealthBody);
       if (h.ec) {
         out.ok = false;
         out.error = describe(h, health, st.timeoutNs, kMaxHealthBody, out.reason);
@@ -287,7 +361,7 @@ struct MetricsScraper::Impl {
         t->lastHealthNs = started;
       }
     }
-    if (t->stream) t->stream->expires_never();
+    if (beast::tcp_stream* s = lowest(*t)) s->expires_never();
     out.atNs = common::monotonicNowNs();
     double seconds = static_cast<double>(out.atNs - started) / 1e9;
     --inFlight;
@@ -305,7 +379,7 @@ struct MetricsScraper::Impl {
     t->deadline = Clock::now() + std::chrono::nanoseconds(st.timeoutNs);
     ScrapeOutcome out = failure(*t, "detect", "");
     const std::string path = "/v1/models";
-    Fetched f = co_await fetch(t, path, kMaxHealthBody);
+    Fetched f = co_await fetch(t, setupPtr, path, kMaxHealthBody);
     if (f.ec) {
       out.error = describe(f, path, st.timeoutNs, kMaxHealthBody, out.reason);
     } else if (f.status != 200) {
@@ -325,7 +399,7 @@ struct MetricsScraper::Impl {
                                t->detectedEngine);
       }
     }
-    if (t->stream) t->stream->expires_never();
+    if (beast::tcp_stream* s = lowest(*t)) s->expires_never();
     --inFlight;
     t->busy = false;
     if (!t->detectedEngine.empty()) co_return;  // collected at the next tick

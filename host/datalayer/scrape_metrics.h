@@ -4,7 +4,7 @@
 //   eppd_endpoint_scrapes_total{endpoint,pool,result}          every collection, success or
 //                                                              failure
 //   eppd_endpoint_scrape_failures_total{endpoint,pool,reason}  failures by reason (connect,
-//                                                              timeout, http-status,
+//                                                              tls, timeout, http-status,
 //                                                              body-too-large, parse, empty,
 //                                                              no-adapter, …)
 //   eppd_endpoint_scrape_duration_seconds                      collection latency

@@ -23,7 +23,7 @@ struct ScrapeOutcome {
   std::string hostPort;
   bool ok = false;
   // On failure: a short machine reason (the metric label) and the message for /endpoints.
-  std::string reason;  // connect, timeout, http-status, body-too-large, parse, empty, …
+  std::string reason;  // connect, tls, timeout, http-status, body-too-large, parse, empty, …
   std::string error;
   ParsedMetrics metrics;
   std::optional<epp_health> probedHealth;  // set when /health was asked this time

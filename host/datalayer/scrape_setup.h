@@ -15,6 +15,10 @@
 
 #include "host/datalayer/backend_adapter.h"
 
+namespace boost::asio::ssl {
+class context;
+}
+
 namespace epp::datalayer {
 
 // An endpoint whose engine is `auto` is scraped by the adapter whose detect hook
@@ -29,9 +33,12 @@ struct ScrapeSettings {
   int failureThreshold = 3;
   int64_t stalenessNs = 2'000'000'000;
   int64_t maxBodyBytes = 4 << 20;
-  std::string scheme = "http";
-  std::string path;  // overrides every adapter's metrics path when set
+  std::string scheme = "http";  // or https
+  std::string path;             // overrides every adapter's metrics path when set
+  // https: no certificate check (encryption only); else the certificate must chain to
+  // caFile (empty: the system's trust store) and name the endpoint's IP.
   bool insecureSkipVerify = false;
+  std::string caFile;
   // An endpoint's engine: this label when it has it, else the engine its source named,
   // else defaultEngine (the reference's core-metrics-extractor parameters).
   std::string engineLabelKey = "inference.networking.k8s.io/engine-type";
@@ -40,6 +47,9 @@ struct ScrapeSettings {
 
 struct ScrapeSetup {
   ScrapeSettings settings;
+  // scheme https: the TLS client context every connection uses (made at config time, so a
+  // bad CA file fails the load, not each scrape).
+  std::shared_ptr<boost::asio::ssl::context> tls;
   std::map<std::string, BackendAdapterPtr, std::less<>> adapters;  // by engine name
 
   // The engine of an endpoint with these labels whose source named `engine` (maybe "").

@@ -18,8 +18,9 @@ prometheus::Family<prometheus::Counter>& errorFamily() {
   static auto& family = prometheus::BuildCounter()
                             .Name("eppd_endpoint_source_errors_total")
                             .Help(
-                                "Failed reads (file) or resolutions (dns) of endpoint "
-                                "sources; each keeps its last good endpoint set")
+                                "Failed reads (file), resolutions (dns) or API requests "
+                                "(kubernetes) of endpoint sources; each keeps its last good "
+                                "endpoint set")
                             .Register(common::metricsRegistry());
   return family;
 }
@@ -32,11 +33,7 @@ prometheus::Family<prometheus::Gauge>& endpointFamily() {
   return family;
 }
 
-std::string sourceName(const config::EndpointSourceSpec& spec) {
-  return spec.kind == config::EndpointSourceSpec::Kind::kFile
-             ? spec.path
-             : fmt::format("{}:{}", spec.host, spec.port);
-}
+std::string sourceName(const config::EndpointSourceSpec& spec) { return spec.metricName(); }
 
 }  // namespace
 
@@ -78,12 +75,15 @@ std::set<std::string> publishSourceEndpoints(datalayer::EndpointStore& store,
 }
 
 EndpointSources::EndpointSources(datalayer::EndpointStore& store, std::function<void()> onChange,
-                                 DnsResolver resolver)
-    : store_(store), onChange_(std::move(onChange)), resolver_(std::move(resolver)) {}
+                                 DnsResolver resolver, KubernetesTiming kubernetes)
+    : store_(store),
+      onChange_(std::move(onChange)),
+      resolver_(std::move(resolver)),
+      kubernetesTiming_(kubernetes) {}
 
 EndpointSources::~EndpointSources() { stop(); }
 
-boost::asio::io_context& EndpointSources::dnsLoop() {
+boost::asio::io_context& EndpointSources::sourceLoop() {
   if (!ioThread_.joinable()) {
     work_.emplace(io_.get_executor());
     ioThread_ = std::thread([this] { io_.run(); });
@@ -103,6 +103,7 @@ void EndpointSources::apply(const std::vector<config::EndpointSourceSpec>& specs
   for (auto& slot : gone) {
     if (slot->file) slot->file->stop();
     if (slot->dns) slot->dns->stop();
+    if (slot->kubernetes) slot->kubernetes->stop();
   }
   bool changed = false;
   {
@@ -132,9 +133,13 @@ void EndpointSources::apply(const std::vector<config::EndpointSourceSpec>& specs
     if (spec.kind == config::EndpointSourceSpec::Kind::kFile) {
       slot->kindName = "file";
       slot->file = std::make_unique<FileEndpointSource>(spec.path, publish, failed);
-    } else {
+    } else if (spec.kind == config::EndpointSourceSpec::Kind::kDns) {
       slot->kindName = "dns";
-      slot->dns = DnsEndpointSource::create(dnsLoop(), spec, resolver_, publish, failed);
+      slot->dns = DnsEndpointSource::create(sourceLoop(), spec, resolver_, publish, failed);
+    } else {
+      slot->kindName = "kubernetes";
+      slot->kubernetes = std::make_unique<KubernetesEndpointSource>(
+          sourceLoop(), spec, publish, failed, [this, raw] { recovered(*raw); }, kubernetesTiming_);
     }
     errorFamily().Add({{"source", slot->kindName}, {"name", sourceName(spec)}});
     {
@@ -145,8 +150,10 @@ void EndpointSources::apply(const std::vector<config::EndpointSourceSpec>& specs
       if (auto started = raw->file->start(); !started) {
         common::logger()->error("endpoint source {}: {}", spec.key(), started.error());
       }
-    } else {
+    } else if (raw->dns) {
       raw->dns->start();
+    } else {
+      raw->kubernetes->start();
     }
     common::logger()->info("endpoint source {} started", spec.key());
   }
@@ -176,12 +183,18 @@ void EndpointSources::publish(Slot& slot, std::vector<config::EndpointSpec> list
 void EndpointSources::failed(Slot& slot, const std::string& error) {
   errorFamily().Add({{"source", slot.kindName}, {"name", sourceName(slot.spec)}}).Increment();
   // A file fails once per bad edit, so each is logged; a name that stops resolving fails
-  // every interval, so only a new error is.
-  bool repeated = slot.dns && error == slot.lastError;
+  // every interval, and an API server that refuses every retry, so only a new error is.
+  bool repeated = (slot.dns || slot.kubernetes) && error == slot.lastError;
   slot.lastError = error;
   if (repeated) return;
   common::logger()->error("endpoint source {}: keeping the last good endpoints: {}",
                           slot.spec.key(), error);
+}
+
+void EndpointSources::recovered(Slot& slot) {
+  // Called only after failures (the list that ends them may have published already).
+  slot.lastError.clear();
+  common::logger()->info("endpoint source {}: the API server answers again", slot.spec.key());
 }
 
 void EndpointSources::stop() {

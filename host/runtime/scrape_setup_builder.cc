@@ -1,6 +1,7 @@
 #include "host/runtime/scrape_setup_builder.h"
 
 #include "host/common/logging.h"
+#include "host/common/tls_client.h"
 #include "host/config/param_tree.h"
 
 namespace epp::runtime {
@@ -29,20 +30,26 @@ common::Result<datalayer::ScrapeSetupPtr> buildScrapeSetup(const ConfigSnapshot&
   s.failureThreshold = spec.failureThreshold;
   s.stalenessNs = spec.stalenessNs;
   s.maxBodyBytes = spec.maxBodyBytes;
+  s.scheme = spec.scheme;
+  s.insecureSkipVerify = spec.insecureSkipVerify;
+  s.caFile = spec.caFile;
   // The plugins validated their own parameters when they were created; read them back.
   for (const config::PluginSpec& p : snapshot.config.plugins) {
     if (p.type == kDataSource) {
+      // The reference's parameters, when written, win over `scraping:`.
       s.scheme = scalar(p.parameters, "scheme", s.scheme);
       s.path = scalar(p.parameters, "path", s.path);
-      s.insecureSkipVerify = scalar(p.parameters, "insecureSkipVerify", "false") == "true";
-      if (s.scheme != "http") {
-        return common::Error{p.where.str() + ": " + std::string(kDataSource) + " scheme '" +
-                             s.scheme + "': eppd scrapes over plain http only for now"};
-      }
+      s.insecureSkipVerify = scalar(p.parameters, "insecureSkipVerify",
+                                    s.insecureSkipVerify ? "true" : "false") == "true";
     } else if (p.type == kExtractor) {
       s.engineLabelKey = scalar(p.parameters, "engineLabelKey", s.engineLabelKey);
       s.defaultEngine = scalar(p.parameters, "defaultEngine", s.defaultEngine);
     }
+  }
+  if (s.scheme == "https") {
+    auto tls = common::makeTlsClientContext({s.caFile, s.insecureSkipVerify});
+    if (!tls) return common::Error{"scraping over https: " + tls.error()};
+    setup->tls = *tls;
   }
   for (const auto& instance : snapshot.instances) {
     if ((instance->type().kinds & EPP_KIND_BACKEND_ADAPTER) == 0) continue;

@@ -5,8 +5,10 @@
 // the state they were given.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <stdlib.h>
 
 #include <chrono>
+#include <filesystem>
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -14,6 +16,7 @@
 #include "tests/integration/envoy_client.h"
 #include "tests/integration/eppd_process.h"
 #include "tests/support/metrics_http_server.h"
+#include "tests/support/test_pki.h"
 
 namespace epp::testing {
 namespace {
@@ -159,6 +162,46 @@ TEST_F(EppdScrapeTest, DeadServerIsMarkedCountedAndLeftOut) {
             2);
   // Its last known queue (0) would still win; it is out of the candidate set instead.
   EXPECT_EQ(route(), servers_[0].hostPort());
+}
+
+// `scraping: {scheme: https, caFile}`: eppd verifies the server against the CA and reads
+// its metrics over TLS; a CA file that cannot be read stops the config from loading.
+TEST(EppdHttpsScrapeTest, MetricsAreReadOverTlsWithTheConfiguredCa) {
+  std::string pattern = (std::filesystem::temp_directory_path() / "eppd-tls-XXXXXX").string();
+  std::filesystem::path dir = ::mkdtemp(pattern.data());
+  TestPki pki = TestPki::create(dir);
+  MetricsHttpServer server(pki.serverCert, pki.serverKey);
+  server.setMetrics(vllmMetrics(5, 2, 0.5));
+  const std::string base =
+      "apiVersion: inference.networking.x-k8s.io/v1alpha1\n"
+      "kind: EndpointPickerConfig\n"
+      "plugins:\n- type: queue-scorer\n- type: max-score-picker\n"
+      "schedulingProfiles:\n- name: default\n"
+      "  plugins: [{pluginRef: queue-scorer}, {pluginRef: max-score-picker}]\n"
+      "endpoints:\n- {address: 127.0.0.1, port: " +
+      std::to_string(server.port()) + "}\n";
+  {
+    EppdProcess eppd(
+        base + "scraping: {interval: 20ms, scheme: https, caFile: " + pki.caCert.string() + "}\n");
+    ASSERT_TRUE(eppd.started()) << eppd.error();
+    auto deadline = Clock::now() + std::chrono::seconds(5);
+    nlohmann::json metrics;
+    while (Clock::now() < deadline && metrics.is_null()) {
+      auto doc = nlohmann::json::parse(httpRequest(eppd.adminPort(), "GET", "/endpoints").body);
+      metrics = doc["endpoints"][0]["metrics"];
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    ASSERT_FALSE(metrics.is_null()) << eppd.log();
+    EXPECT_EQ(metrics["waiting"], 5);
+    EXPECT_EQ(metrics["running"], 2);
+    EXPECT_EQ(server.failedHandshakes(), 0);
+  }
+  EppdProcess broken(base + "scraping: {scheme: https, caFile: " + (dir / "none.crt").string() +
+                     "}\n");
+  EXPECT_FALSE(broken.started());
+  EXPECT_THAT(broken.error(),
+              ::testing::HasSubstr("scraping over https: CA file " + (dir / "none.crt").string()));
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

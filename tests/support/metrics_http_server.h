@@ -3,15 +3,18 @@
 // A real HTTP/1.1 server on 127.0.0.1 (port 0 picks a free port) that plays a model
 // server's /metrics and /health for scraper tests: each path answers what the test set
 // last (status, body, content type), optionally after a delay or closing the connection;
-// it counts requests and accepted connections (to see keep-alive at work). Boost.Beast,
-// blocking, one thread per connection: test traffic only.
+// it counts requests and accepted connections (to see keep-alive at work). Given a
+// certificate and key it speaks HTTPS instead. Boost.Beast, blocking, one thread per
+// connection: test traffic only.
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <chrono>
 #include <condition_variable>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -31,8 +34,16 @@ class MetricsHttpServer {
     bool close = false;  // close the connection after answering
   };
 
-  MetricsHttpServer() : acceptor_(io_) {
+  // HTTPS with this certificate chain and key when both are given.
+  explicit MetricsHttpServer(const std::filesystem::path& certFile = {},
+                             const std::filesystem::path& keyFile = {})
+      : acceptor_(io_) {
     namespace asio = boost::asio;
+    if (!certFile.empty()) {
+      tls_ = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
+      tls_->use_certificate_chain_file(certFile.string());
+      tls_->use_private_key_file(keyFile.string(), asio::ssl::context::pem);
+    }
     asio::ip::tcp::endpoint ep(asio::ip::make_address("127.0.0.1"), 0);
     acceptor_.open(ep.protocol());
     acceptor_.set_option(asio::socket_base::reuse_address(true));
@@ -66,6 +77,11 @@ class MetricsHttpServer {
   int connections() const {
     std::lock_guard lock(mutex_);
     return connections_;
+  }
+  // HTTPS only: connections whose TLS handshake failed.
+  int failedHandshakes() const {
+    std::lock_guard lock(mutex_);
+    return failedHandshakes_;
   }
 
   // Closes the listener and every connection (a model server that died).
@@ -114,12 +130,32 @@ class MetricsHttpServer {
   }
 
   void serve(std::shared_ptr<Socket> socket) {
+    if (!tls_) {
+      serveOn(*socket);
+    } else {
+      boost::asio::ssl::stream<Socket&> stream(*socket, *tls_);
+      boost::system::error_code ec;
+      stream.handshake(boost::asio::ssl::stream_base::server, ec);
+      if (ec) {
+        std::lock_guard lock(mutex_);
+        ++failedHandshakes_;
+      } else {
+        serveOn(stream);
+      }
+    }
+    std::lock_guard lock(mutex_);  // stop() shuts sockets down too; never at the same time
+    boost::system::error_code ignored;
+    socket->shutdown(Socket::shutdown_both, ignored);
+  }
+
+  template <class Stream>
+  void serveOn(Stream& stream) {
     namespace http = boost::beast::http;
     boost::beast::flat_buffer buffer;
     for (;;) {
       http::request<http::string_body> req;
       boost::system::error_code ec;
-      http::read(*socket, buffer, req, ec);
+      http::read(stream, buffer, req, ec);
       if (ec) break;
       std::string path(req.target());
       Reply reply;
@@ -138,15 +174,13 @@ class MetricsHttpServer {
       res.body() = reply.body;
       res.keep_alive(!reply.close && req.keep_alive());
       res.prepare_payload();
-      http::write(*socket, res, ec);
+      http::write(stream, res, ec);
       if (ec || reply.close) break;
     }
-    std::lock_guard lock(mutex_);  // stop() shuts sockets down too; never at the same time
-    boost::system::error_code ignored;
-    socket->shutdown(Socket::shutdown_both, ignored);
   }
 
   boost::asio::io_context io_;
+  std::unique_ptr<boost::asio::ssl::context> tls_;
   boost::asio::ip::tcp::acceptor acceptor_;
   int port_ = 0;
   mutable std::mutex mutex_;
@@ -154,6 +188,7 @@ class MetricsHttpServer {
   std::map<std::string, Reply> replies_;
   std::map<std::string, int> hits_;
   int connections_ = 0;
+  int failedHandshakes_ = 0;
   bool stopping_ = false;
   std::vector<std::shared_ptr<Socket>> sockets_;
   std::thread acceptThread_;

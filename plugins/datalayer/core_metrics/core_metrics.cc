@@ -13,10 +13,6 @@ MetricsDataSource::MetricsDataSource(const cpp::CreateContext& ctx) : Plugin(ctx
   if (scheme != "http" && scheme != "https") {
     throw cpp::Error(p.location("scheme") + ": scheme must be http or https, got '" + scheme + "'");
   }
-  if (scheme == "https") {
-    throw cpp::Error(p.location("scheme") +
-                     ": scheme https is not supported yet: eppd scrapes over plain http");
-  }
   std::string path = p.getString("path", "/metrics");
   if (path.empty() || path.front() != '/') {
     throw cpp::Error(p.location("path") + ": path must start with '/', got '" + path + "'");

@@ -32,13 +32,13 @@ TEST_F(CoreMetricsTest, ReferenceParametersAreAccepted) {
             nullptr)
       << host_.lastError();
   EXPECT_NE(make("metrics-data-source"), nullptr) << host_.lastError();
+  EXPECT_NE(make("metrics-data-source", ParamValue::map({{"scheme", "https"}})), nullptr)
+      << host_.lastError();
 }
 
 TEST_F(CoreMetricsTest, MistakesAreRefusedWithTheReason) {
   EXPECT_EQ(make("metrics-data-source", ParamValue::map({{"scheme", "ftp"}})), nullptr);
   EXPECT_THAT(host_.lastError(), HasSubstr("scheme must be http or https, got 'ftp'"));
-  EXPECT_EQ(make("metrics-data-source", ParamValue::map({{"scheme", "https"}})), nullptr);
-  EXPECT_THAT(host_.lastError(), HasSubstr("scheme https is not supported yet"));
   EXPECT_EQ(make("metrics-data-source", ParamValue::map({{"path", "metrics"}})), nullptr);
   EXPECT_THAT(host_.lastError(), HasSubstr("path must start with '/', got 'metrics'"));
   EXPECT_EQ(make("metrics-data-source", ParamValue::map({{"insecureSkipVerify", "maybe"}})),

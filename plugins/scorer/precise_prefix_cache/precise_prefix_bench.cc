@@ -7,6 +7,7 @@
 // other blocks; PreciseIds = the same from token ids the request carried.
 #include <benchmark/benchmark.h>
 
+#include <memory>
 #include <string>
 #include <unordered_map>
 #include <vector>

@@ -33,7 +33,20 @@ TEST(ConfigFilesTest, TheExamplesExist) {
                   {"default.yaml", "decision-tree.yaml", "gie-reference.yaml", "random.yaml",
                    "load-only.yaml", "admission.yaml", "canary.yaml", "reference-default.yaml",
                    "pd-disaggregation.yaml", "flow-control.yaml", "multi-tenant.yaml",
-                   "precise-prefix-cache.yaml", "precise-sim.yaml"}));
+                   "kubernetes.yaml", "precise-prefix-cache.yaml", "precise-sim.yaml"}));
+}
+
+TEST(ConfigFilesTest, KubernetesExampleWatchesPodsInTheCluster) {
+  auto config = loadConfigFile(std::string(EPP_CONFIGS_DIR) + "/kubernetes.yaml");
+  ASSERT_TRUE(config) << config.error();
+  ASSERT_EQ(config->endpointSources.size(), 1u);
+  const EndpointSourceSpec& source = config->endpointSources[0];
+  EXPECT_EQ(source.kind, EndpointSourceSpec::Kind::kKubernetes);
+  EXPECT_EQ(source.kubernetes.ns, "llm");
+  EXPECT_EQ(source.kubernetes.labelSelector, "app=vllm-llama3");
+  EXPECT_EQ(source.kubernetes.targetPorts, (std::vector<uint32_t>{8000, 8001}));
+  EXPECT_EQ(source.kubernetes.apiServer, "");  // in the cluster
+  EXPECT_TRUE(config->endpoints.empty());
 }
 
 TEST(ConfigFilesTest, AdmissionExampleDeclaresObjectivesAndItsDetector) {

@@ -232,6 +232,23 @@ server: {extprocPort: 0, healthPort: 19003, metricsPort: 19090, adminPort: 19091
   EXPECT_EQ(config->server.decisionHistory, 0);
 }
 
+TEST(PickerConfigParseTest, ScrapingOverHttps) {
+  auto config = parseConfig(std::string(kHeader) +
+                                "scraping: {scheme: https, insecureSkipVerify: true, caFile: "
+                                "/etc/ca.pem}\n",
+                            "t.yaml");
+  ASSERT_TRUE(config) << config.error();
+  EXPECT_EQ(config->scraping.scheme, "https");
+  EXPECT_TRUE(config->scraping.insecureSkipVerify);
+  EXPECT_EQ(config->scraping.caFile, "/etc/ca.pem");
+  auto plain = parseConfig(std::string(kHeader) + "scraping: {}\n", "t.yaml");
+  ASSERT_TRUE(plain) << plain.error();
+  EXPECT_EQ(plain->scraping.scheme, "http");
+  EXPECT_FALSE(plain->scraping.insecureSkipVerify);
+  EXPECT_THAT(parseError("scraping: {scheme: ftp}\n"),
+              HasSubstr("t.yaml:3:20: scraping.scheme: 'ftp' is not http or https"));
+}
+
 TEST(PickerConfigParseTest, Ipv6EndpointNameHasBrackets) {
   auto config =
       parseConfig(std::string(kHeader) + "endpoints: [{address: 'fd00::5', port: 80}]\n", "e.yaml");
@@ -600,15 +617,16 @@ namespace epp::config {
 namespace {
 
 TEST(PickerConfigParseTest, RateLimits) {
-  auto config = parseConfig(std::string(kHeader) +
-                                "rateLimits:\n"
-                                "- name: tenants\n"
-                                "  keyHeader: X-Tenant\n"
-                                "  tokenBucket: {rate: 2.5}\n"
-                                "  overrides: {gold: {slidingWindow: {maxRequests: 100, window: 1m}}}\n"
-                                "- {name: all, defaultKey: everyone, keyHeader: x-none,\n"
-                                "   slidingWindow: {maxRequests: 10, window: 500ms}, maxKeys: 5}\n",
-                            "t.yaml");
+  auto config =
+      parseConfig(std::string(kHeader) +
+                      "rateLimits:\n"
+                      "- name: tenants\n"
+                      "  keyHeader: X-Tenant\n"
+                      "  tokenBucket: {rate: 2.5}\n"
+                      "  overrides: {gold: {slidingWindow: {maxRequests: 100, window: 1m}}}\n"
+                      "- {name: all, defaultKey: everyone, keyHeader: x-none,\n"
+                      "   slidingWindow: {maxRequests: 10, window: 500ms}, maxKeys: 5}\n",
+                  "t.yaml");
   ASSERT_TRUE(config) << config.error();
   ASSERT_EQ(config->rateLimits.size(), 2u);
   const RateLimitSpec& tenants = config->rateLimits[0];

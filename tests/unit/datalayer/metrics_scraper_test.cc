@@ -14,8 +14,10 @@
 #include <sstream>
 #include <thread>
 
+#include "host/common/tls_client.h"
 #include "host/loader/plugin_registry.h"
 #include "tests/support/metrics_http_server.h"
+#include "tests/support/test_pki.h"
 
 namespace epp::datalayer {
 namespace {
@@ -214,6 +216,81 @@ TEST_F(MetricsScraperTest, BodyLargerThanTheLimitIsRefused) {
   EndpointState s = waitFor(big.hostPort(), [](const auto& st) { return !st.scrapeError.empty(); });
   EXPECT_EQ(s.scrapeError, "/metrics: response body exceeds 65536 bytes");
   EXPECT_FALSE(s.hasMetrics);
+}
+
+// scheme https: the scraper verifies the server against the configured CA (the certificate
+// names 127.0.0.1) and keeps its TLS connection alive; a server whose CA it does not trust
+// is a failed collection with reason tls, unless insecureSkipVerify.
+class HttpsScraperTest : public MetricsScraperTest {
+ protected:
+  void SetUp() override {
+    MetricsScraperTest::SetUp();
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / "eppd-scrape-tls-XXXXXX").string();
+    dir_ = ::mkdtemp(pattern.data());
+    pki_ = testing::TestPki::create(dir_);
+  }
+  void TearDown() override {
+    MetricsScraperTest::TearDown();
+    std::filesystem::remove_all(dir_);
+  }
+  void useHttps(const std::string& caFile, bool insecure) {
+    auto tls = common::makeTlsClientContext({caFile, insecure});
+    ASSERT_TRUE(tls) << tls.error();
+    std::lock_guard lock(setupMutex_);
+    auto setup = std::make_shared<ScrapeSetup>(*setup_);
+    setup->settings.scheme = "https";
+    setup->settings.insecureSkipVerify = insecure;
+    setup->tls = *tls;
+    setup_ = setup;
+  }
+  std::filesystem::path dir_;
+  testing::TestPki pki_;
+};
+
+TEST_F(HttpsScraperTest, AServerTheCaVouchesForIsScrapedOverOneKeptAliveConnection) {
+  useHttps(pki_.caCert.string(), false);
+  MetricsHttpServer server(pki_.serverCert, pki_.serverKey);
+  server.setMetrics(vllm(7, 3, 0.25));
+  start({endpoint(server)});
+  EndpointState s = waitFor(server.hostPort(), [](const auto& st) { return st.hasMetrics; });
+  EXPECT_EQ(s.waiting, 7);
+  EXPECT_EQ(s.running, 3);
+  EXPECT_DOUBLE_EQ(s.kvCacheUsage, 0.25);
+  server.setMetrics(vllm(1, 3, 0.25));
+  waitFor(server.hostPort(), [](const auto& st) { return st.waiting == 1; });
+  EXPECT_GE(server.hits("/metrics"), 2);
+  EXPECT_EQ(server.connections(), 1);  // one handshake, then keep-alive
+  EXPECT_EQ(server.failedHandshakes(), 0);
+}
+
+TEST_F(HttpsScraperTest, AnUntrustedCertificateIsAFailedCollectionUnlessVerificationIsOff) {
+  testing::TestPki other = testing::TestPki::create(dir_, "other");
+  useHttps(other.caCert.string(), false);
+  MetricsHttpServer server(pki_.serverCert, pki_.serverKey);
+  server.setMetrics(vllm(7, 3, 0.25));
+  start({endpoint(server)});
+  EndpointState s =
+      waitFor(server.hostPort(), [](const auto& st) { return st.consecutiveFailures >= 2; });
+  EXPECT_THAT(s.scrapeError, StartsWith("TLS handshake: certificate verify failed"));
+  EXPECT_FALSE(s.hasMetrics);
+  EXPECT_EQ(s.health, EPP_HEALTH_UNHEALTHY);
+  EXPECT_EQ(server.hits("/metrics"), 0);  // nothing was sent to it
+
+  useHttps(other.caCert.string(), /*insecure=*/true);  // a reload turns verification off
+  s = waitFor(server.hostPort(), [](const auto& st) { return st.hasMetrics; });
+  EXPECT_EQ(s.waiting, 7);
+  EXPECT_EQ(s.health, EPP_HEALTH_HEALTHY);
+}
+
+TEST_F(HttpsScraperTest, PlainHttpToATlsServerFails) {
+  MetricsHttpServer server(pki_.serverCert, pki_.serverKey);
+  server.setMetrics(vllm(7, 3, 0.25));
+  start({endpoint(server)});
+  EndpointState s =
+      waitFor(server.hostPort(), [](const auto& st) { return !st.scrapeError.empty(); });
+  EXPECT_FALSE(s.hasMetrics);
+  EXPECT_EQ(server.hits("/metrics"), 0);
 }
 
 TEST_F(MetricsScraperTest, ManualAndUnscrapedEndpointsAreLeftAlone) {

@@ -167,7 +167,8 @@ TEST(EndpointSourcesConfigTest, MistakesAreReportedWithTheirPlace) {
     return config ? std::string("(no error)") : config.error();
   };
   EXPECT_THAT(error("endpointSources:\n- file: {path: a}\n  dns: {name: x, port: 1}\n"),
-              HasSubstr("eppd.yaml:4:3: endpointSources[0]: write exactly one of file or dns"));
+              HasSubstr("eppd.yaml:4:3: endpointSources[0]: write exactly one of file, dns or "
+                        "kubernetes"));
   EXPECT_THAT(error("endpointSources:\n- dns: {name: x}\n"),
               HasSubstr("eppd.yaml:4:8: endpointSources[0].dns: missing required key 'port'"));
   EXPECT_THAT(error("endpointSources:\n- dns: {name: x, port: 1, interval: 10ms}\n"),
@@ -177,7 +178,7 @@ TEST(EndpointSourcesConfigTest, MistakesAreReportedWithTheirPlace) {
   EXPECT_THAT(error("endpointSources:\n- file: {path: a}\n- file: {path: a}\n"),
               HasSubstr("eppd.yaml:5:16: endpointSources[1]: endpoint source file:a is listed "
                         "twice (first at line 4)"));
-  EXPECT_THAT(error("endpointSources:\n- kubernetes: {}\n"), HasSubstr("eppd.yaml:4:3"));
+  EXPECT_THAT(error("endpointSources:\n- consul: {}\n"), HasSubstr("eppd.yaml:4:3"));
 }
 
 // A config with one static endpoint and a file source on `list`.
