@@ -153,10 +153,9 @@ void deliverKvBatch(const std::vector<InstancePtr>& instances,
   std::vector<epp_kv_event> events;
   events.reserve(d.batch.events.size());
   for (const auto& e : d.batch.events) {
-    events.push_back(epp_kv_event{sizeof(epp_kv_event), e.type, e.blockHashes.data(),
-                                  e.blockHashes.size(), e.hasParent, e.parentHash,
-                                  e.tokenIds.data(), e.tokenIds.size(), e.blockSize, e.loraId,
-                                  e.medium});
+    events.push_back(epp_kv_event{
+        sizeof(epp_kv_event), e.type, e.blockHashes.data(), e.blockHashes.size(), e.hasParent,
+        e.parentHash, e.tokenIds.data(), e.tokenIds.size(), e.blockSize, e.loraId, e.medium});
   }
   std::vector<const epp_kv_event*> pointers;
   pointers.reserve(events.size());

@@ -77,12 +77,12 @@ int serve(const ServeOptions& options) {
   DataEvents dataEvents(endpoints);
   // Every published endpoint snapshot updates the pool gauges, lets flow control look
   // whether the pool has room again, and tells plugins who joined or left.
-  endpoints.setPublishListener([wake = pipeline.flowWaker(), &dataEvents](
-                                   const datalayer::EndpointSnapshot& s) {
-    exportPoolMetrics(s);
-    wake();
-    dataEvents.endpointsPublished(s);
-  });
+  endpoints.setPublishListener(
+      [wake = pipeline.flowWaker(), &dataEvents](const datalayer::EndpointSnapshot& s) {
+        exportPoolMetrics(s);
+        wake();
+        dataEvents.endpointsPublished(s);
+      });
   endpoints.replace(staticEndpoints(snapshot->config));
   dataEvents.configPublished(*snapshot);
   // Polls endpoint metrics with the adapters and settings of whichever snapshot is current.

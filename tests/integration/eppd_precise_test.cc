@@ -9,8 +9,8 @@
 #include <chrono>
 #include <filesystem>
 #include <map>
-#include <set>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 #include <thread>
 
@@ -62,8 +62,8 @@ class EppdPreciseTest : public ::testing::Test {
     // 48 blocks each: eight 6-block prompts fill a server.
     sims_ = std::make_unique<SimProcess>(
         dir_, 3,
-        std::vector<std::string>{"--kv-events-port", "0", "--num-gpu-blocks", "48",
-                                 "--block-size", "16"});
+        std::vector<std::string>{"--kv-events-port", "0", "--num-gpu-blocks", "48", "--block-size",
+                                 "16"});
     ASSERT_EQ(sims_->ports().size(), 3u) << sims_->log();
     ASSERT_EQ(sims_->kvEventsPorts().size(), 3u) << sims_->log();
     std::string endpoints = "endpoints:\n";
@@ -154,7 +154,8 @@ TEST_F(EppdPreciseTest, FollowUpsGoWhereThePrefixIsReallyCachedAndEvictionsAreFo
           return false;
         },
         10s))
-        << host << "\n" << eppd_->log();
+        << host << "\n"
+        << eppd_->log();
   }
 
   // Six documents, each routed by eppd and served where it was routed; then a follow-up
@@ -200,7 +201,8 @@ TEST_F(EppdPreciseTest, FollowUpsGoWhereThePrefixIsReallyCachedAndEvictionsAreFo
           return false;
         },
         10s))
-        << host << "\n" << replica.log();
+        << host << "\n"
+        << replica.log();
   }
   for (int doc = 7; doc <= 9; ++doc) {
     RequestResult first = route(prompt(doc, kPromptBlocks), "doc-" + std::to_string(doc));
@@ -235,8 +237,10 @@ TEST_F(EppdPreciseTest, FollowUpsGoWhereThePrefixIsReallyCachedAndEvictionsAreFo
   ASSERT_TRUE(r.routed);
   EXPECT_EQ(r.destination, x) << "the server that really holds document 107";
   EXPECT_DOUBLE_EQ(preciseScores("newest")[x], 1.0);
-  EXPECT_GT(eppd_->metric(R"(eppd_precise_prefix_scored_total{path="precise",plugin_name="precise-prefix-cache-scorer"})"),
-            0);
+  EXPECT_GT(
+      eppd_->metric(
+          R"(eppd_precise_prefix_scored_total{path="precise",plugin_name="precise-prefix-cache-scorer"})"),
+      0);
   EXPECT_EQ(eppd_->metric(R"(eppd_kv_event_sequence_gaps_total{endpoint=")" + x + R"("})"), -1)
       << "no gap was ever seen";
 }

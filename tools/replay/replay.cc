@@ -71,9 +71,9 @@ class KvFeed final : public sim::KvEventListener {
   void flush(const std::vector<runtime::InstancePtr>& subscribers, Micros now) {
     if (pending_.events.empty()) return;
     pending_.timestamp = seconds(now);
-    runtime::deliverKvBatch(subscribers, datalayer::KvEventDelivery{endpointId_, name_, model_,
-                                                                    sequence_, sequence_ == 0,
-                                                                    pending_});
+    runtime::deliverKvBatch(subscribers,
+                            datalayer::KvEventDelivery{endpointId_, name_, model_, sequence_,
+                                                       sequence_ == 0, pending_});
     ++sequence_;
     pending_.events.clear();
   }

@@ -47,7 +47,8 @@ PreciseIndex& indexFor(const std::string& prompt) {
   }
   std::vector<uint32_t> other(kBlock);
   for (uint32_t b = 0; b < 200'000; ++b) {
-    for (int i = 0; i < kBlock; ++i) other[static_cast<size_t>(i)] = b * 31 + static_cast<uint32_t>(i);
+    for (int i = 0; i < kBlock; ++i)
+      other[static_cast<size_t>(i)] = b * 31 + static_cast<uint32_t>(i);
     uint64_t h = (uint64_t{9} << 40) | b;
     slot->blockStored(9, rootBlockKey("", "m"), std::nullopt, std::span(&h, 1), other, kBlock,
                       EPP_KV_MEDIUM_GPU);

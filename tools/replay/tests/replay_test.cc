@@ -105,8 +105,8 @@ TEST(ReplayTest, PreciseScoringFollowsTheServersOwnCaches) {
   bench::Summary p = bench::summarize(precise);
   bench::Summary r = bench::summarize(replayOk(configFile("random.yaml"), o));
   EXPECT_EQ(p.ok, 400u);
-  EXPECT_LT(p.ttft.p90 * 2, r.ttft.p90) << "precise " << p.ttft.p90 << " s, random "
-                                        << r.ttft.p90 << " s";
+  EXPECT_LT(p.ttft.p90 * 2, r.ttft.p90)
+      << "precise " << p.ttft.p90 << " s, random " << r.ttft.p90 << " s";
 }
 
 TEST(ReplayTest, TheSameSeedRepeatsExactlyAndAnotherDiffers) {
