@@ -4,12 +4,14 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <nlohmann/json.hpp>
 
 #include <chrono>
 #include <fstream>
 #include <sstream>
 
+#include "host/common/tls_client.h"
 #include "host/runtime/config_loader.h"
 #include "host/runtime/scrape_setup_builder.h"
 
@@ -22,17 +24,23 @@ using tcp = boost::asio::ip::tcp;
 using nlohmann::json;
 
 struct Url {
+  bool tls = false;
   std::string host;
   std::string port;
   std::string path;  // empty: the adapter's
 };
 
 common::Result<Url> parseUrl(const std::string& text) {
-  constexpr std::string_view kScheme = "http://";
-  if (text.rfind("https://", 0) == 0) return common::Error{"https is not supported yet"};
-  if (text.rfind(kScheme, 0) != 0) return common::Error{"not an http:// URL"};
-  std::string rest = text.substr(kScheme.size());
   Url url;
+  std::string rest;
+  if (text.rfind("https://", 0) == 0) {
+    url.tls = true;
+    rest = text.substr(8);
+  } else if (text.rfind("http://", 0) == 0) {
+    rest = text.substr(7);
+  } else {
+    return common::Error{"not an http:// or https:// URL"};
+  }
   size_t slash = rest.find('/');
   if (slash != std::string::npos) {
     url.path = rest.substr(slash);
@@ -41,7 +49,7 @@ common::Result<Url> parseUrl(const std::string& text) {
   size_t colon = rest.rfind(':');
   if (colon == std::string::npos || rest.back() == ']') {
     url.host = rest;
-    url.port = "80";
+    url.port = url.tls ? "443" : "80";
   } else {
     url.host = rest.substr(0, colon);
     url.port = rest.substr(colon + 1);
@@ -58,26 +66,51 @@ struct Fetched {
   std::string body;
 };
 
-// One blocking GET (a command-line tool: the scraper itself is asynchronous).
-common::Result<Fetched> get(const Url& url, const std::string& path, double timeoutSeconds) {
+template <class Stream>
+Fetched exchange(Stream& stream, const Url& url, const std::string& path) {
+  http::request<http::empty_body> request(http::verb::get, path, 11);
+  request.set(http::field::host, url.host);
+  request.set(http::field::user_agent, "eppd-scrape");
+  http::write(stream, request);
+  beast::flat_buffer buffer;
+  http::response_parser<http::string_body> parser;
+  parser.body_limit(64 << 20);
+  http::read(stream, buffer, parser);
+  const auto& response = parser.get();
+  return Fetched{static_cast<int>(response.result_int()),
+                 std::string(response[http::field::content_type]), response.body()};
+}
+
+// One blocking GET (a command-line tool: the scraper itself is asynchronous), over TLS for
+// an https URL with the same checks the scraper makes.
+common::Result<Fetched> get(const Url& url, const std::string& path,
+                            const ScrapeCommandOptions& o) {
+  const std::string what = std::string("GET ") + (url.tls ? "https://" : "http://") + url.host +
+                           ":" + url.port + path + ": ";
   try {
     boost::asio::io_context io;
-    beast::tcp_stream stream(io);
-    stream.expires_after(std::chrono::milliseconds(static_cast<int64_t>(timeoutSeconds * 1000)));
-    stream.connect(tcp::resolver(io).resolve(url.host, url.port));
-    http::request<http::empty_body> request(http::verb::get, path, 11);
-    request.set(http::field::host, url.host);
-    request.set(http::field::user_agent, "eppd-scrape");
-    http::write(stream, request);
-    beast::flat_buffer buffer;
-    http::response_parser<http::string_body> parser;
-    parser.body_limit(64 << 20);
-    http::read(stream, buffer, parser);
-    const auto& response = parser.get();
-    return Fetched{static_cast<int>(response.result_int()),
-                   std::string(response[http::field::content_type]), response.body()};
+    const auto timeout = std::chrono::milliseconds(static_cast<int64_t>(o.timeoutSeconds * 1000));
+    if (!url.tls) {
+      beast::tcp_stream stream(io);
+      stream.expires_after(timeout);
+      stream.connect(tcp::resolver(io).resolve(url.host, url.port));
+      return exchange(stream, url, path);
+    }
+    auto context = common::makeTlsClientContext({o.caFile, o.insecureSkipVerify});
+    if (!context) return common::Error{what + context.error()};
+    beast::ssl_stream<beast::tcp_stream> stream(io, **context);
+    if (auto prepared = common::prepareTlsClientStream(stream, url.host, !o.insecureSkipVerify);
+        !prepared) {
+      return common::Error{what + prepared.error()};
+    }
+    beast::get_lowest_layer(stream).expires_after(timeout);
+    beast::get_lowest_layer(stream).connect(tcp::resolver(io).resolve(url.host, url.port));
+    boost::system::error_code ec;
+    stream.handshake(boost::asio::ssl::stream_base::client, ec);
+    if (ec) return common::Error{what + common::describeTlsError(ec, stream.native_handle())};
+    return exchange(stream, url, path);
   } catch (const std::exception& e) {
-    return common::Error{"GET http://" + url.host + ":" + url.port + path + ": " + e.what()};
+    return common::Error{what + e.what()};
   }
 }
 
@@ -125,7 +158,11 @@ void addScrapeCommand(CLI::App& app, ScrapeCommandOptions& o, int& exitCode) {
   cmd->add_option("--timeout", o.timeoutSeconds, "Seconds for each HTTP request")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
-  cmd->add_option("source", o.source, "http://host:port[/path] or a file")->required();
+  cmd->add_option("--ca-file", o.caFile,
+                  "https: PEM bundle of trusted CAs (default: the system's trust store)");
+  cmd->add_flag("--insecure-skip-verify", o.insecureSkipVerify,
+                "https: do not check the server's certificate");
+  cmd->add_option("source", o.source, "http(s)://host:port[/path] or a file")->required();
   cmd->callback([&] { exitCode = scrapeCommand(o, std::cout, std::cerr); });
 }
 
@@ -162,7 +199,7 @@ int scrapeCommand(const ScrapeCommandOptions& o, std::ostream& out, std::ostream
     }
     url = *parsed;
     const std::string path = url->path.empty() ? adapter.metricsPath() : url->path;
-    auto fetched = get(*url, path, o.timeoutSeconds);
+    auto fetched = get(*url, path, o);
     if (!fetched) {
       err << "eppd scrape: " << fetched.error() << "\n";
       return 2;
@@ -196,7 +233,7 @@ int scrapeCommand(const ScrapeCommandOptions& o, std::ostream& out, std::ostream
     code = 1;
   }
   if (url && !adapter.healthPath().empty()) {
-    auto health = get(*url, adapter.healthPath(), o.timeoutSeconds);
+    auto health = get(*url, adapter.healthPath(), o);
     result["health"] =
         health ? healthName(adapter.health(health->status, health->body)) : "unreachable";
   }

@@ -18,8 +18,10 @@ namespace epp::cli {
 struct ScrapeCommandOptions {
   ServeCommandOptions load;  // --config (adapter parameters), --plugin-dir, …
   std::string engine = "vllm";
-  std::string source;  // http://host:port[/path] or a file
+  std::string source;  // http(s)://host:port[/path] or a file
   double timeoutSeconds = 5;
+  std::string caFile;               // https: trusted CAs (PEM); empty: the system's
+  bool insecureSkipVerify = false;  // https: no certificate check
 };
 
 void addScrapeCommand(CLI::App& app, ScrapeCommandOptions& options, int& exitCode);

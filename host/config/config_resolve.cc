@@ -23,6 +23,7 @@ constexpr uint32_t kSchedulingKinds = EPP_KIND_FILTER | EPP_KIND_SCORER | EPP_KI
 // Types the reference (GIE and llm-d) defines; a config naming one that no loaded
 // library provides gets "not provided" rather than "unknown".
 constexpr std::string_view kReferenceTypes[] = {"prefix-cache-scorer",
+                                                "precise-prefix-cache-scorer",
                                                 "approx-prefix-cache-producer",
                                                 "queue-scorer",
                                                 "running-requests-size-scorer",
@@ -81,6 +82,7 @@ constexpr std::string_view kReferenceTypes[] = {"prefix-cache-scorer",
 
 constexpr std::string_view kPrefixScorer = "prefix-cache-scorer";
 constexpr std::string_view kPrefixProducer = "approx-prefix-cache-producer";
+constexpr std::string_view kPreciseScorer = "precise-prefix-cache-scorer";
 constexpr std::string_view kDefaultPicker = "max-score-picker";
 constexpr std::string_view kSingleHandler = "single-profile-handler";
 
@@ -168,9 +170,29 @@ class Resolver {
 
   // Older configs tune the prefix cache on the scorer; current ones on the producer, which
   // the reference creates when missing. The scorer's parameters move to that producer.
+  // precise-prefix-cache-scorer falls back to the approximate index for requests without
+  // token ids unless told `fallback: none`.
+  bool preciseNeedsProducer() const {
+    for (const PluginSpec& plugin : config_.plugins) {
+      if (plugin.type != kPreciseScorer) continue;
+      const YAML::Node& p = plugin.parameters;
+      YAML::Node fallback = p.IsMap() ? p["fallback"] : YAML::Node();
+      bool none = fallback && fallback.IsScalar() && fallback.Scalar() == "none";
+      if (!none) return true;
+    }
+    return false;
+  }
+
   void injectPrefixProducer() {
+    if (firstOfType(kPrefixProducer) != nullptr) return;
     const PluginSpec* scorer = firstOfType(kPrefixScorer);
-    if (scorer == nullptr || firstOfType(kPrefixProducer) != nullptr) return;
+    if (scorer == nullptr && preciseNeedsProducer()) {
+      if (auto kinds = state_.kindsOf(std::string(kPrefixProducer))) {
+        inject(kPrefixProducer, *kinds, YAML::Node(), firstOfType(kPreciseScorer)->where);
+      }
+      return;
+    }
+    if (scorer == nullptr) return;
     auto kinds = state_.kindsOf(std::string(kPrefixProducer));
     if (!kinds) {
       state_.diag.error(scorer->typeWhere,

@@ -209,6 +209,25 @@ epp_status metricRegister(epp_instance_host_ptr instance, const epp_metric_desc*
   });
 }
 
+epp_status kvEventsSubscribe(epp_instance_host_ptr instance, int32_t port, epp_str topic_filter,
+                             epp_error_host_ptr error) noexcept {
+  return guarded("kv_events_subscribe", EPP_ERR_INTERNAL, [&]() -> epp_status {
+    ErrorSink* sink = ErrorSink::fromHandle(error);
+    auto fail = [&](std::string_view message) {
+      if (sink != nullptr) sink->set(message);
+      return EPP_ERR_INVALID_ARGUMENT;
+    };
+    InstanceHost* host = InstanceHost::fromHandle(instance);
+    if (host == nullptr) return fail("kv_events_subscribe: NULL instance");
+    if (!host->creating()) return fail("kv_events_subscribe is only allowed during create");
+    if (port < 1 || port > 65535) {
+      return fail("kv_events_subscribe: port " + std::to_string(port) + " is not 1-65535");
+    }
+    host->setKvSubscription({port, std::string(toView(topic_filter))});
+    return EPP_OK;
+  });
+}
+
 epp_status metricSeries(epp_metric_host_ptr metric, const epp_str* label_values,
                         size_t label_values_count, epp_series_host_ptr* out) noexcept {
   return guarded("metric_series", EPP_ERR_INTERNAL, [&]() -> epp_status {
@@ -429,6 +448,7 @@ constexpr epp_host_api kHostApi = {
     .state_sink_set_format = stateSinkSetFormat,
     .state_sink_write = stateSinkWrite,
     .response_set_header = responseSetHeader,
+    .kv_events_subscribe = kvEventsSubscribe,
 };
 
 }  // namespace

@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "epp/abi.h"
@@ -30,6 +31,14 @@ class InstanceHost {
   bool creating() const { return creating_.load(std::memory_order_acquire); }
   void setCreating(bool creating) { creating_.store(creating, std::memory_order_release); }
 
+  // The KV-event publishers the instance asked to follow (kv_events_subscribe, ABI 1.3).
+  struct KvSubscription {
+    int port = 0;
+    std::string topicFilter;
+  };
+  const std::optional<KvSubscription>& kvSubscription() const { return kvSubscription_; }
+  void setKvSubscription(KvSubscription s) { kvSubscription_ = std::move(s); }
+
   epp_instance_host_ptr handle() { return reinterpret_cast<epp_instance_host_ptr>(this); }
   static InstanceHost* fromHandle(epp_instance_host_ptr handle) {
     return reinterpret_cast<InstanceHost*>(handle);
@@ -41,6 +50,7 @@ class InstanceHost {
   std::shared_ptr<spdlog::logger> logger_;
   InstanceMetrics metrics_;
   std::atomic<bool> creating_{false};
+  std::optional<KvSubscription> kvSubscription_;  // written only during create
 };
 
 }  // namespace epp::loader

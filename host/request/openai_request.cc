@@ -43,8 +43,11 @@ simdjson::error_code appendContent(od::value content, std::string& out) {
   return simdjson::SUCCESS;
 }
 
-// A prompt-like field: a string, or an array of strings (others are skipped).
-simdjson::error_code appendPrompt(od::value value, std::string& out) {
+// A prompt-like field: a string, or an array of strings (others are skipped). An array of
+// token ids (completions' pre-tokenized form: non-negative integers below 2^32) goes to
+// `tokenIds` when given; a mixed array leaves it empty.
+simdjson::error_code appendPrompt(od::value value, std::string& out,
+                                  std::vector<uint32_t>* tokenIds = nullptr) {
   od::json_type type;
   if (auto e = value.type().get(type)) return e;
   if (type == od::json_type::string) {
@@ -52,7 +55,17 @@ simdjson::error_code appendPrompt(od::value value, std::string& out) {
     if (auto e = value.get_string().get(s)) return e;
     appendLine(out, s);
   } else if (type == od::json_type::array) {
+    bool allIds = tokenIds != nullptr;
     for (auto item : value.get_array()) {
+      od::json_type itemType;
+      if (item.type().get(itemType) == simdjson::SUCCESS && itemType == od::json_type::number) {
+        uint64_t id = 0;
+        bool ok = item.get_uint64().get(id) == simdjson::SUCCESS && id <= UINT32_MAX;
+        if (allIds && ok) tokenIds->push_back(static_cast<uint32_t>(id));
+        allIds = allIds && ok;
+        continue;
+      }
+      allIds = false;
       std::string_view s;
       if (item.get_string().get(s) == simdjson::SUCCESS) {
         appendLine(out, s);
@@ -64,6 +77,7 @@ simdjson::error_code appendPrompt(od::value value, std::string& out) {
         }
       }
     }
+    if (!allIds && tokenIds != nullptr) tokenIds->clear();
   }
   return simdjson::SUCCESS;
 }
@@ -153,7 +167,9 @@ Result<OpenAiRequest> parseOpenAiRequest(std::string_view body, ApiType api) {
           if (err) break;
         }
       }
-    } else if (key == "prompt" || key == "input") {
+    } else if (key == "prompt") {
+      err = appendPrompt(value, out.prompt, &out.promptTokenIds);
+    } else if (key == "input") {
       err = appendPrompt(value, out.prompt);
     }
     if (err) return Error{std::string("body is not valid JSON: ") + simdjson::error_message(err)};

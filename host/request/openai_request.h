@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "host/common/result.h"
 
@@ -28,6 +29,9 @@ struct OpenAiRequest {
   // content ("content" as a string, or the "text" of content parts) joined by "\n".
   // Responses: "input". Embeddings: "input".
   std::string prompt;
+  // Completions whose "prompt" is an array of token ids (OpenAI's pre-tokenized form):
+  // those ids, which plugins matching on the engine's own blocks use as they are.
+  std::vector<uint32_t> promptTokenIds;
   bool stream = false;
   bool includeUsage = false;
 };

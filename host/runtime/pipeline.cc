@@ -427,6 +427,7 @@ std::unique_ptr<Pipeline::Pending> Pipeline::prepare(
   const std::string* fairness = findHeader(in.headers, kFairnessHeader);
   if (fairness && !fairness->empty()) fields.fairnessId = *fairness;
   fields.prompt = std::move(parsed->prompt);
+  fields.promptTokenIds = std::move(parsed->promptTokenIds);
   fields.stream = parsed->stream;
   fields.receivedNs = in.receivedNs;
   fields.body = in.body;

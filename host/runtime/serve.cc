@@ -16,6 +16,7 @@
 #include "host/datalayer/metrics_scraper.h"
 #include "host/extproc/health_state.h"
 #include "host/extproc/server.h"
+#include "host/runtime/data_events.h"
 #include "host/runtime/endpoint_sources.h"
 #include "host/runtime/live_config.h"
 #include "host/runtime/metrics.h"
@@ -72,13 +73,18 @@ int serve(const ServeOptions& options) {
   datalayer::EndpointStore endpoints;
   DecisionLog decisions(static_cast<size_t>(std::max(0, server.decisionHistory)));
   Pipeline pipeline(currentSnapshot, endpoints, decisions);
-  // Every published endpoint snapshot updates the pool gauges and lets flow control look
-  // whether the pool has room again.
-  endpoints.setPublishListener([wake = pipeline.flowWaker()](const datalayer::EndpointSnapshot& s) {
-    exportPoolMetrics(s);
-    wake();
-  });
+  // Plugins' data hooks: pool membership and KV-cache events.
+  DataEvents dataEvents(endpoints);
+  // Every published endpoint snapshot updates the pool gauges, lets flow control look
+  // whether the pool has room again, and tells plugins who joined or left.
+  endpoints.setPublishListener(
+      [wake = pipeline.flowWaker(), &dataEvents](const datalayer::EndpointSnapshot& s) {
+        exportPoolMetrics(s);
+        wake();
+        dataEvents.endpointsPublished(s);
+      });
   endpoints.replace(staticEndpoints(snapshot->config));
+  dataEvents.configPublished(*snapshot);
   // Polls endpoint metrics with the adapters and settings of whichever snapshot is current.
   datalayer::MetricsScraper scraper(endpoints, [&live] { return live.current()->scrape; });
 
@@ -117,7 +123,9 @@ int serve(const ServeOptions& options) {
   reloadOptions.watch = options.watch;
   reloadOptions.quiet = std::chrono::milliseconds(std::max(0, options.reloadDebounceMs));
   reloadOptions.maxDelay = std::max(reloadOptions.quiet * 10, std::chrono::milliseconds(2000));
-  reloadOptions.onPublished = [&health, &endpoints, &sources](const ConfigSnapshot& published) {
+  reloadOptions.onPublished = [&health, &endpoints, &sources,
+                               &dataEvents](const ConfigSnapshot& published) {
+    dataEvents.configPublished(published);
     sources.apply(published.config.endpointSources);
     health.setReady(endpoints.current()->size() > 0);
     logAdmissionMode(published);

@@ -40,6 +40,8 @@ RequestContext::RequestContext(RequestFields fields, datalayer::EndpointSnapshot
   view_.headers_count = headerViews_.size();
   view_.body = {reinterpret_cast<const uint8_t*>(fields_.body.data()), fields_.body.size()};
   view_.prompt = loader::toStr(fields_.prompt);
+  view_.token_ids = fields_.promptTokenIds.data();
+  view_.token_ids_count = fields_.promptTokenIds.size();
   view_.priority = fields_.priority;
   view_.stream = fields_.stream;
   view_.received_ns = fields_.receivedNs;

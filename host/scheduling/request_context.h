@@ -31,6 +31,7 @@ struct RequestFields {
   std::string loraAdapter;
   std::string fairnessId = "default-flow";
   std::string prompt;
+  std::vector<uint32_t> promptTokenIds;  // a pre-tokenized completions prompt
   int32_t priority = 0;
   bool stream = false;
   int64_t receivedNs = 0;

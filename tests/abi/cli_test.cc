@@ -14,6 +14,9 @@
 namespace epp::cli {
 namespace {
 
+// The ABI this eppd speaks, as `eppd plugins` prints it.
+const std::string kAbi = "1." + std::to_string(EPP_ABI_MINOR);
+
 using ::testing::HasSubstr;
 using ::testing::Not;
 namespace fs = std::filesystem;
@@ -63,7 +66,7 @@ TEST_F(CliTest, ListJsonShowsEachType) {
   EXPECT_EQ(type["kinds"], nlohmann::json::array({"scorer"}));
   EXPECT_EQ(type["plugin"], "test-plugin");
   EXPECT_EQ(type["version"], "1.0.0");
-  EXPECT_EQ(type["abi"], "1.2");
+  EXPECT_EQ(type["abi"], kAbi);
   EXPECT_EQ(type["state_handover"], false);
   EXPECT_EQ(type["file"], (plugins() / "libscorer.so").string());
   EXPECT_EQ(type["sha256"].get<std::string>().size(), 64u);
@@ -94,9 +97,9 @@ TEST_F(CliTest, ListTableHasOneRowPerType) {
   std::getline(lines, first);
   std::getline(lines, second);
   EXPECT_THAT(header, ::testing::MatchesRegex("TYPE +KIND\\(S\\) +PLUGIN +VERSION +ABI +FILE"));
-  EXPECT_THAT(first, ::testing::MatchesRegex("other-scorer +scorer +other-plugin +1\\.0\\.0 +1\\.2 "
+  EXPECT_THAT(first, ::testing::MatchesRegex("other-scorer +scorer +other-plugin +1\\.0\\.0 +1\\.3 "
                                              "+.*/b\\.so"));
-  EXPECT_THAT(second, ::testing::MatchesRegex("test-scorer +scorer +test-plugin +1\\.0\\.0 +1\\.2 "
+  EXPECT_THAT(second, ::testing::MatchesRegex("test-scorer +scorer +test-plugin +1\\.0\\.0 +1\\.3 "
                                               "+.*/a\\.so"));
   EXPECT_EQ(run.err, "");
 }
@@ -144,7 +147,7 @@ TEST_F(CliTest, InspectShowsTheStateHandover) {
   Outcome json = eppd(args + " --json");
   ASSERT_EQ(json.exit_code, 0) << json.err;
   auto doc = nlohmann::json::parse(json.out);
-  EXPECT_EQ(doc["abi"], "1.2");
+  EXPECT_EQ(doc["abi"], kAbi);
   EXPECT_EQ(doc["types"][0]["kinds"], nlohmann::json::array({"scorer", "state-handover"}));
   EXPECT_EQ(doc["types"][0]["state_handover"], true);
 }
@@ -155,7 +158,7 @@ TEST_F(CliTest, InspectOfABadFileFails) {
                      (dir_ / "cache").string() + "'");
   EXPECT_EQ(run.exit_code, 1);
   EXPECT_EQ(run.err,
-            "error: " + file.string() + ": plugin built for ABI 2.2, this eppd speaks 1.2\n");
+            "error: " + file.string() + ": plugin built for ABI 2.3, this eppd speaks 1.3\n");
   EXPECT_EQ(run.out, "");
 }
 
@@ -163,7 +166,7 @@ TEST_F(CliTest, VersionAndLogLevel) {
   Outcome version = eppd("version");
   EXPECT_EQ(version.exit_code, 0);
   EXPECT_THAT(version.out, ::testing::MatchesRegex("eppd [0-9]+\\.[0-9]+\\.[0-9]+ \\(plugin ABI "
-                                                   "1\\.2\\)\n"));
+                                                   "1\\.3\\)\n"));
   Outcome bad_level = eppd("--log-level loud version");
   EXPECT_NE(bad_level.exit_code, 0);
   EXPECT_THAT(bad_level.err, HasSubstr("unknown log level 'loud'"));

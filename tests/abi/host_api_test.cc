@@ -454,3 +454,31 @@ TEST(HostApiTest, StateSinkCopiesTheFormatAndAppendsWithinItsLimit) {
 
 }  // namespace
 }  // namespace epp::loader
+
+namespace epp::loader {
+namespace {
+
+// ABI 1.3: an instance asks, during create only, to be fed KV events from a port.
+TEST(HostApiKvEventsTest, SubscribeOnlyDuringCreateWithAValidPort) {
+  InstanceHost instance("precise", "precise-prefix-cache-scorer");
+  ErrorSink error;
+  EXPECT_EQ(api().kv_events_subscribe(instance.handle(), 5557, str("kv@"), error.handle()),
+            EPP_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(error.message(), "kv_events_subscribe is only allowed during create");
+  EXPECT_FALSE(instance.kvSubscription().has_value());
+
+  instance.setCreating(true);
+  EXPECT_EQ(api().kv_events_subscribe(instance.handle(), 0, str("kv@"), error.handle()),
+            EPP_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(error.message(), "kv_events_subscribe: port 0 is not 1-65535");
+  ASSERT_EQ(api().kv_events_subscribe(instance.handle(), 5557, str("kv@"), error.handle()), EPP_OK);
+  ASSERT_EQ(api().kv_events_subscribe(instance.handle(), 5556, str(""), nullptr), EPP_OK);
+  ASSERT_TRUE(instance.kvSubscription().has_value());
+  EXPECT_EQ(instance.kvSubscription()->port, 5556) << "a later call replaces the earlier";
+  EXPECT_EQ(instance.kvSubscription()->topicFilter, "");
+  EXPECT_EQ(api().kv_events_subscribe(nullptr, 5557, str(""), error.handle()),
+            EPP_ERR_INVALID_ARGUMENT);
+}
+
+}  // namespace
+}  // namespace epp::loader

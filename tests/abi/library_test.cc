@@ -70,7 +70,7 @@ TEST_F(LibraryTest, LoadsPluginThroughContentAddressedCopy) {
 }
 
 TEST_F(LibraryTest, OlderMinorPluginLoadsIntoNewerHost) {
-  auto library = load(copy(TP_SCORER_V1, "x.so"), HostAbi{EPP_ABI_MAJOR, 3});
+  auto library = load(copy(TP_SCORER_V1, "x.so"), HostAbi{EPP_ABI_MAJOR, EPP_ABI_MINOR + 1});
   ASSERT_TRUE(library) << library.error();
   EXPECT_EQ(EPP_ABI_PACKED_MINOR((*library)->packedAbi()), EPP_ABI_MINOR);
 }
@@ -89,10 +89,11 @@ TEST_F(LibraryTest, NewerMinorPluginIsRefused) {
   fs::path file = copy(TP_NEWER_MINOR, "newer.so");
   auto library = load(file);
   ASSERT_FALSE(library);
-  EXPECT_EQ(library.error(),
-            file.string() + ": plugin built for ABI 1.3, newer than this eppd's ABI 1.2");
-  // The same file is fine for a host that speaks 1.3.
-  EXPECT_TRUE(load(file, HostAbi{1, 3}));
+  EXPECT_EQ(library.error(), file.string() + ": plugin built for ABI 1." +
+                                 std::to_string(EPP_ABI_MINOR + 1) +
+                                 ", newer than this eppd's ABI 1." + std::to_string(EPP_ABI_MINOR));
+  // The same file is fine for a host that speaks the next minor.
+  EXPECT_TRUE(load(file, HostAbi{1, EPP_ABI_MINOR + 1}));
 }
 
 TEST_F(LibraryTest, OtherMajorIsRefusedBeforeAnyPluginCodeRuns) {
@@ -100,15 +101,18 @@ TEST_F(LibraryTest, OtherMajorIsRefusedBeforeAnyPluginCodeRuns) {
   fs::path file = copy(TP_OTHER_MAJOR, "major.so");
   auto library = load(file);
   ASSERT_FALSE(library);
-  EXPECT_EQ(library.error(), file.string() + ": plugin built for ABI 2.2, this eppd speaks 1.2");
+  const std::string minor = std::to_string(EPP_ABI_MINOR);
+  EXPECT_EQ(library.error(),
+            file.string() + ": plugin built for ABI 2." + minor + ", this eppd speaks 1." + minor);
   EXPECT_FALSE(log.contains("entry called"));
 }
 
 TEST_F(LibraryTest, DescriptorDisagreeingWithAbiSymbolIsRefused) {
   auto library = load(copy(TP_DESCRIPTOR_OTHER_MAJOR, "desc.so"));
   ASSERT_FALSE(library);
-  EXPECT_THAT(library.error(),
-              HasSubstr("invalid descriptor: descriptor built for ABI 2.2, this eppd speaks 1.2"));
+  EXPECT_THAT(library.error(), HasSubstr("invalid descriptor: descriptor built for ABI 2." +
+                                         std::to_string(EPP_ABI_MINOR) + ", this eppd speaks 1." +
+                                         std::to_string(EPP_ABI_MINOR)));
 }
 
 TEST_F(LibraryTest, FilesThatAreNotSharedObjectsAreNamedAsSuch) {
@@ -214,7 +218,8 @@ INSTANTIATE_TEST_SUITE_P(
 TEST_F(LibraryTest, TruncatedStructsLoadWithMissingFieldsAbsent) {
   LogCapture log;
   {
-    auto library = load(copy(TP_TRUNCATED, "truncated.so"), HostAbi{EPP_ABI_MAJOR, 3});
+    auto library =
+        load(copy(TP_TRUNCATED, "truncated.so"), HostAbi{EPP_ABI_MAJOR, EPP_ABI_MINOR + 1});
     ASSERT_TRUE(library) << library.error();
     const LoadedLibrary& lib = **library;
     EXPECT_EQ(lib.version(), "0.9.0-rc.1+build.7");

@@ -71,7 +71,15 @@ TEST(AbiLayoutTest, Minor1OnlyAppendsAtTheEnd) {
 TEST(AbiLayoutTest, Minor2OnlyAppendsAtTheEnd) {
   static_assert(sizeof(void*) == 8, "the offsets below are LP64's");
   EXPECT_EQ(offsetof(epp_host_api, response_set_header), 280u);
-  EXPECT_EQ(sizeof(epp_host_api), 288u);
+  EXPECT_EQ(offsetof(epp_host_api, response_set_header) + sizeof(void*), 288u);
+  EXPECT_EQ(sizeof(epp_type_descriptor), 136u);
+}
+
+// ABI 1.3 appended kv_events_subscribe after the last 1.2 field.
+TEST(AbiLayoutTest, Minor3OnlyAppendsAtTheEnd) {
+  static_assert(sizeof(void*) == 8, "the offsets below are LP64's");
+  EXPECT_EQ(offsetof(epp_host_api, kv_events_subscribe), 288u);
+  EXPECT_EQ(sizeof(epp_host_api), 296u);
   EXPECT_EQ(sizeof(epp_type_descriptor), 136u);
 }
 

@@ -11,6 +11,8 @@
 
 #include "tests/integration/eppd_process.h"
 #include "tests/integration/sim_process.h"
+#include "tests/support/metrics_http_server.h"
+#include "tests/support/test_pki.h"
 
 namespace epp::testing {
 namespace {
@@ -84,6 +86,29 @@ TEST_F(EppdScrapeCommandTest, UnknownEngineUnreadableFileAndRefusedConnectionAre
   RunResult refused = runEppd("scrape http://127.0.0.1:1/metrics --timeout 2");
   EXPECT_EQ(refused.exitCode, 2);
   EXPECT_THAT(refused.err, HasSubstr("GET http://127.0.0.1:1/metrics"));
+}
+
+TEST_F(EppdScrapeCommandTest, HttpsIsFetchedWithTheGivenCaAndRefusedWithAnother) {
+  TestPki pki = TestPki::create(dir_);
+  TestPki other = TestPki::create(dir_, "other");
+  MetricsHttpServer server(pki.serverCert, pki.serverKey);
+  server.setMetrics(
+      "# TYPE vllm:num_requests_waiting gauge\nvllm:num_requests_waiting{model_name=\"m\"} 4\n"
+      "# TYPE vllm:num_requests_running gauge\nvllm:num_requests_running{model_name=\"m\"} 1\n");
+  const std::string url = "https://127.0.0.1:" + std::to_string(server.port()) + "/metrics";
+  RunResult ok = runEppd("scrape --ca-file " + pki.caCert.string() + " " + url);
+  ASSERT_EQ(ok.exitCode, 0) << ok.err;
+  json out = json::parse(ok.out);
+  EXPECT_EQ(out["state"]["waiting"], 4);
+  EXPECT_EQ(out["state"]["running"], 1);
+
+  RunResult wrongCa = runEppd("scrape --ca-file " + other.caCert.string() + " " + url);
+  EXPECT_EQ(wrongCa.exitCode, 2);
+  EXPECT_THAT(wrongCa.err, HasSubstr("GET https://127.0.0.1:" + std::to_string(server.port())));
+  EXPECT_THAT(wrongCa.err, HasSubstr("certificate verify failed"));
+
+  RunResult skip = runEppd("scrape --insecure-skip-verify " + url);
+  EXPECT_EQ(skip.exitCode, 0) << skip.err;
 }
 
 }  // namespace

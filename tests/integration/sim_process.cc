@@ -51,6 +51,9 @@ SimProcess::SimProcess(const std::filesystem::path& dir, int count,
     if (!text.empty()) {
       nlohmann::json j = nlohmann::json::parse(text);  // named: outlives the loop
       for (int p : j["ports"]) ports_.push_back(p);
+      if (j.contains("kvEventsPorts")) {
+        for (int p : j["kvEventsPorts"]) kvPorts_.push_back(p);
+      }
     } else {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }

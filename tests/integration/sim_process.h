@@ -25,6 +25,8 @@ class SimProcess {
   SimProcess& operator=(const SimProcess&) = delete;
 
   const std::vector<int>& ports() const { return ports_; }
+  // KV-event publisher ports (with --kv-events-port), parallel to ports().
+  const std::vector<int>& kvEventsPorts() const { return kvPorts_; }
   std::string log() const;
   // A metric of one server's /metrics summed over its series, by family name.
   static double metric(int port, const std::string& name);
@@ -34,6 +36,7 @@ class SimProcess {
   std::string name_;
   pid_t pid_ = -1;
   std::vector<int> ports_;
+  std::vector<int> kvPorts_;
 };
 
 }  // namespace epp::testing

@@ -10,6 +10,7 @@
 
 #include "host/datalayer/endpoint_snapshot.h"
 #include "host/extproc/request_pipeline.h"
+#include "host/runtime/data_events.h"
 #include "host/runtime/decision_log.h"
 #include "host/runtime/pipeline.h"
 #include "tools/bench/workload/rng.h"
@@ -42,6 +43,49 @@ int statusOf(sim::RejectReason reason) {
   }
 }
 
+// One server's KV-cache events, handed to the plugins that subscribed to them at the
+// virtual time they happen (no transport delay): the in-process stand-in for eppd's
+// ZeroMQ subscriber, so precise prefix-cache scoring can be replayed.
+class KvFeed final : public sim::KvEventListener {
+ public:
+  KvFeed(uint64_t endpointId, std::string endpointName, std::string model)
+      : endpointId_(endpointId), name_(std::move(endpointName)), model_(std::move(model)) {}
+
+  void blockStored(uint64_t hash, std::optional<uint64_t> parent,
+                   std::span<const uint32_t> tokenIds, int32_t blockSize,
+                   std::string_view lora) override {
+    datalayer::KvEvent& e = pending_.events.emplace_back();
+    e.type = EPP_KV_BLOCK_STORED;
+    e.blockHashes = {hash};
+    e.hasParent = parent.has_value();
+    e.parentHash = parent.value_or(0);
+    e.tokenIds.assign(tokenIds.begin(), tokenIds.end());
+    e.blockSize = blockSize;
+    e.loraId = lora.empty() ? -1 : 1;
+  }
+  void blockRemoved(uint64_t hash) override {
+    datalayer::KvEvent& e = pending_.events.emplace_back();
+    e.type = EPP_KV_BLOCK_REMOVED;
+    e.blockHashes = {hash};
+  }
+  void flush(const std::vector<runtime::InstancePtr>& subscribers, Micros now) {
+    if (pending_.events.empty()) return;
+    pending_.timestamp = seconds(now);
+    runtime::deliverKvBatch(subscribers,
+                            datalayer::KvEventDelivery{endpointId_, name_, model_, sequence_,
+                                                       sequence_ == 0, pending_});
+    ++sequence_;
+    pending_.events.clear();
+  }
+
+ private:
+  uint64_t endpointId_;
+  std::string name_;
+  std::string model_;
+  uint64_t sequence_ = 0;
+  datalayer::KvEventBatch pending_;
+};
+
 // Plays one workload through one config. The replayer is the sink of every engine:
 // request ids are the workload's indexes, unique across the fleet.
 class Replayer final : public sim::EventSink {
@@ -56,6 +100,18 @@ class Replayer final : public sim::EventSink {
                   runtime::Pipeline::FlowDrive::kManual),
         workload_(options.workload) {
     store_.replace(fleet_.endpoints());
+    for (auto& [instance, subscription] : runtime::kvSubscribers(*config)) {
+      kvSubscribers_.push_back(instance);
+    }
+    if (!kvSubscribers_.empty()) {
+      datalayer::EndpointSnapshotPtr pool = store_.current();
+      for (size_t i = 0; i < fleet_.size(); ++i) {
+        int at = pool->find(fleet_.hostPort(i));
+        kvFeeds_.push_back(std::make_unique<KvFeed>(pool->view(static_cast<size_t>(at))->id,
+                                                    fleet_.hostPort(i), workload_.spec().model));
+        fleet_.engine(i).setKvEventListener(kvFeeds_.back().get());
+      }
+    }
   }
 
   bench::Run run() {
@@ -101,7 +157,10 @@ class Replayer final : public sim::EventSink {
         continue;
       }
       setNow(t);
-      for (size_t i = 0; i < fleet_.size(); ++i) fleet_.engine(i).advanceTo(now_, *this);
+      for (size_t i = 0; i < fleet_.size(); ++i) {
+        fleet_.engine(i).advanceTo(now_, *this);
+        if (!kvFeeds_.empty()) kvFeeds_[i]->flush(kvSubscribers_, now_);
+      }
       while (!closed && next && kStartUs + next->arrival.count() / 1000 <= now_) {
         arrive(*next);
         next = workload_.next();
@@ -247,6 +306,8 @@ class Replayer final : public sim::EventSink {
   runtime::Pipeline pipeline_;
   bench::Workload workload_;
   std::unordered_map<uint64_t, Routed> routed_;
+  std::vector<runtime::InstancePtr> kvSubscribers_;
+  std::vector<std::unique_ptr<KvFeed>> kvFeeds_;  // one per server when plugins want events
   uint32_t inFlight_ = 0;
   Micros flowDue_ = kNever;
   Micros stuckSince_ = kNever;

@@ -19,8 +19,9 @@ namespace {
 using epp::sim::ServerOptions;
 
 bool writeReadyFile(const std::string& path, const std::vector<int>& ports,
-                    const ServerOptions& o) {
+                    const std::vector<int>& kvPorts, const ServerOptions& o) {
   nlohmann::json j{{"ports", ports},
+                   {"kvEventsPorts", kvPorts},
                    {"dialect", std::string(epp::sim::dialectName(o.dialect))},
                    {"model", o.model},
                    {"pid", static_cast<int>(::getpid())}};
@@ -55,6 +56,11 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 256));
   app.add_option("--address", o.address, "Listen address")->capture_default_str();
   app.add_option("--model", o.model, "Served model name")->capture_default_str();
+  int kvEventsPort = -1;
+  app.add_option("--kv-events-port", kvEventsPort,
+                 "Publish KV-cache events (vLLM's ZeroMQ format); server i on this port + i "
+                 "(0: any free port; -1: off)")
+      ->capture_default_str();
   app.add_option("--lora-modules", loraModules,
                  "LoRA adapters served as models (name or name=path; repeatable or "
                  "comma-separated)")
@@ -125,16 +131,19 @@ int main(int argc, char** argv) {
 
   std::vector<std::unique_ptr<epp::sim::SimServer>> servers;
   std::vector<int> ports;
+  std::vector<int> kvPorts;
   for (int i = 0; i < count; ++i) {
     ServerOptions oi = o;
     oi.port = o.port == 0 ? 0 : o.port + i;
     oi.engine.seed = seed + static_cast<uint64_t>(i);
+    if (kvEventsPort >= 0) oi.kvEventsPort = kvEventsPort == 0 ? 0 : kvEventsPort + i;
     auto server = epp::sim::SimServer::start(oi);
     if (!server) {
       std::cerr << "eppd-sim: " << server.error() << "\n";
       return 1;
     }
     ports.push_back((*server)->port());
+    kvPorts.push_back((*server)->kvEventsPort());
     servers.push_back(std::move(*server));
   }
   std::string portList;
@@ -142,7 +151,7 @@ int main(int argc, char** argv) {
   std::cout << "eppd-sim ready: " << count << " server(s), dialect "
             << epp::sim::dialectName(o.dialect) << ", model " << o.model << ", time scale "
             << o.timeScale << ", ports " << portList << std::endl;
-  if (!readyFile.empty() && !writeReadyFile(readyFile, ports, o)) {
+  if (!readyFile.empty() && !writeReadyFile(readyFile, ports, kvPorts, o)) {
     std::cerr << "eppd-sim: cannot write " << readyFile << "\n";
     return 1;
   }

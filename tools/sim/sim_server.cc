@@ -17,6 +17,7 @@
 #include "tools/sim/engine/engine.h"
 #include "tools/sim/engine/prompt_blocks.h"
 #include "tools/sim/http_session.h"
+#include "tools/sim/kv_event_publisher.h"
 #include "tools/sim/openai_api.h"
 #include "tools/sim/virtual_clock.h"
 
@@ -103,6 +104,16 @@ class SimServer::Impl : public SessionHost, public EventSink {
                            std::to_string(options_.port) + ": " + ec.message()};
     }
     port_ = acceptor_.local_endpoint().port();
+    if (options_.kvEventsPort) {
+      // The topic names this server as eppd names the endpoint, as vLLM's sidecars do.
+      auto publisher = KvEventPublisher::bind(
+          options_.address, *options_.kvEventsPort,
+          "kv@" + options_.address + ":" + std::to_string(port_) + "@" + options_.model,
+          options_.loras);
+      if (!publisher) return common::Error{publisher.error()};
+      kvEvents_ = std::move(*publisher);
+      engine_.setKvEventListener(kvEvents_.get());
+    }
     accept();
     thread_ = std::thread([this] { ioc_.run(); });
     return {};
@@ -116,6 +127,11 @@ class SimServer::Impl : public SessionHost, public EventSink {
   }
 
   int port() const { return port_; }
+  int kvEventsPort() const { return kvEvents_ ? kvEvents_->port() : 0; }
+  // Sends the KV events the last engine steps produced.
+  void publishKvEvents() {
+    if (kvEvents_) kvEvents_->flush(unixSeconds());
+  }
   bool crashed() const { return crashed_.load(); }
 
   // --- SessionHost ---
@@ -155,6 +171,7 @@ class SimServer::Impl : public SessionHost, public EventSink {
       if (method != http::verb::post) return reply(methodNotAllowed());
       advance();
       engine_.resetCaches();
+      publishKvEvents();
       loraSeries_.clear();
       return reply(jsonResponse(http::status::ok, R"({"status":"reset"})"));
     }
@@ -280,6 +297,7 @@ class SimServer::Impl : public SessionHost, public EventSink {
   void advance() {
     if (crashed_) return;
     engine_.advanceTo(clock_.at(SteadyClock::now()), *this);
+    publishKvEvents();
   }
 
   void scheduleTick() {
@@ -337,7 +355,10 @@ class SimServer::Impl : public SessionHost, public EventSink {
     // stall freezes the engine exactly at this request's arrival.
     const auto wallNow = SteadyClock::now();
     const Micros now = clock_.at(wallNow);
-    if (!crashed_) engine_.advanceTo(now, *this);
+    if (!crashed_) {
+      engine_.advanceTo(now, *this);
+      publishKvEvents();
+    }
     const uint64_t id = ++nextRequestId_;
     SimRequest sim;
     sim.id = id;
@@ -461,6 +482,7 @@ class SimServer::Impl : public SessionHost, public EventSink {
   std::unordered_map<uint64_t, Pending> pending_;
   std::vector<std::weak_ptr<HttpSession>> sessions_;
   std::vector<LoraInfoSeries> loraSeries_;
+  std::unique_ptr<KvEventPublisher> kvEvents_;  // used on the io thread only
 };
 
 SimServer::SimServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -477,6 +499,7 @@ common::Result<std::unique_ptr<SimServer>> SimServer::start(ServerOptions option
 }
 
 int SimServer::port() const { return impl_->port(); }
+int SimServer::kvEventsPort() const { return impl_->kvEventsPort(); }
 bool SimServer::crashed() const { return impl_->crashed(); }
 
 }  // namespace epp::sim

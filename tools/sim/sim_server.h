@@ -13,6 +13,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,9 @@ struct ServerOptions {
   int32_t defaultMaxTokens = 128;  // output length when a request sets no max_tokens
   EngineOptions engine;
   FaultOptions faults;
+  // Publish KV-cache events (vLLM's ZeroMQ wire format) on this port; 0 = any free port,
+  // unset = no events.
+  std::optional<int> kvEventsPort;
 };
 
 class SimServer {
@@ -53,6 +57,8 @@ class SimServer {
   SimServer& operator=(const SimServer&) = delete;
 
   int port() const;
+  // The KV-event publisher's port; 0 when events are off.
+  int kvEventsPort() const;
   // True once --crash-after fired: the listener and every connection are closed.
   bool crashed() const;
 

@@ -192,6 +192,18 @@ typedef struct epp_host_api {
    * run; later it returns EPP_ERR_UNAVAILABLE (the headers are gone). An empty name or a
    * pseudo-header (":status") is EPP_ERR_INVALID_ARGUMENT. */
   epp_status (*response_set_header)(epp_request_host_ptr request, epp_str name, epp_str value);
+
+  /* ---- ABI 1.3: KV-cache events --------------------------------------------------- */
+
+  /* Asks the host to follow every endpoint's KV-cache event publisher (ZeroMQ PUB on the
+   * endpoint's address at `port`, vLLM's wire format, topics starting with
+   * `topic_filter`; "" takes all) and to deliver the decoded batches to this instance's
+   * data hook `kv_events`. Only during `create`. A later call replaces the earlier one.
+   * Instances asking for the same port share one subscription. EPP_ERR_INVALID_ARGUMENT
+   * for a port outside 1-65535 or outside `create` (with a message in `error` when it is
+   * not NULL). OWNERSHIP: `topic_filter` is copied. */
+  epp_status (*kv_events_subscribe)(epp_instance_host_ptr instance, int32_t port,
+                                    epp_str topic_filter, epp_error_host_ptr error);
 } epp_host_api;
 
 #ifdef __cplusplus

@@ -26,7 +26,7 @@ extern "C" {
 /* ABI version of these headers. A host accepts a plugin whose major equals its own and
  * whose minor is not newer than its own. */
 #define EPP_ABI_MAJOR 1
-#define EPP_ABI_MINOR 2
+#define EPP_ABI_MINOR 3
 
 /* Symbol visibility for the one entry point a plugin exports. */
 #if defined(_WIN32)

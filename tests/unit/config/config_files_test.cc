@@ -28,11 +28,12 @@ TEST(ConfigFilesTest, TheExamplesExist) {
   for (const auto& file : configFiles()) {
     names.push_back(std::filesystem::path(file).filename().string());
   }
-  EXPECT_THAT(names, ::testing::IsSupersetOf(
-                         {"default.yaml", "decision-tree.yaml", "gie-reference.yaml", "random.yaml",
-                          "load-only.yaml", "admission.yaml", "canary.yaml",
-                          "reference-default.yaml", "pd-disaggregation.yaml", "flow-control.yaml",
-                          "multi-tenant.yaml", "kubernetes.yaml"}));
+  EXPECT_THAT(names,
+              ::testing::IsSupersetOf(
+                  {"default.yaml", "decision-tree.yaml", "gie-reference.yaml", "random.yaml",
+                   "load-only.yaml", "admission.yaml", "canary.yaml", "reference-default.yaml",
+                   "pd-disaggregation.yaml", "flow-control.yaml", "multi-tenant.yaml",
+                   "kubernetes.yaml", "precise-prefix-cache.yaml", "precise-sim.yaml"}));
 }
 
 TEST(ConfigFilesTest, KubernetesExampleWatchesPodsInTheCluster) {

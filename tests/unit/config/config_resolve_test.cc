@@ -157,6 +157,30 @@ schedulingProfiles:
               ElementsAre("decode-filter", "prefix-cache-scorer", "max-score-picker*"));
 }
 
+TEST(ResolveTest, PreciseScorerGetsTheApproximateProducerForItsFallback) {
+  PickerConfig config = parsed(R"(plugins:
+- type: precise-prefix-cache-scorer
+  parameters: {tokenProcessorConfig: {blockSize: 64}}
+- type: queue-scorer
+)");
+  ASSERT_TRUE(resolveConfig(config, lookupIn(builtinKinds())));
+  EXPECT_THAT(pluginList(config),
+              ElementsAre("precise-prefix-cache-scorer", "queue-scorer",
+                          "approx-prefix-cache-producer*", "utilization-detector*",
+                          "max-score-picker*", "single-profile-handler*"));
+  // Its parameters are not the producer's: the producer keeps its defaults.
+  EXPECT_FALSE(config.plugins[2].parameters.IsDefined() && !config.plugins[2].parameters.IsNull());
+
+  PickerConfig strict = parsed(R"(plugins:
+- type: precise-prefix-cache-scorer
+  parameters: {fallback: none}
+)");
+  ASSERT_TRUE(resolveConfig(strict, lookupIn(builtinKinds())));
+  EXPECT_THAT(pluginList(strict),
+              ElementsAre("precise-prefix-cache-scorer", "utilization-detector*",
+                          "max-score-picker*", "single-profile-handler*"));
+}
+
 TEST(ResolveTest, NoProfilesMakesADefaultProfileOfFiltersScorersAndPickers) {
   PickerConfig config = parsed(R"(plugins:
 - type: decode-filter

@@ -20,6 +20,7 @@ inline std::map<std::string, uint32_t> builtinKinds() {
       {"lora-affinity-scorer", EPP_KIND_SCORER},
       {"prefix-cache-scorer", EPP_KIND_SCORER | EPP_KIND_REQUEST_HOOKS},
       {"approx-prefix-cache-producer", EPP_KIND_REQUEST_HOOKS},
+      {"precise-prefix-cache-scorer", EPP_KIND_SCORER | EPP_KIND_DATA_HOOKS},
       {"max-score-picker", EPP_KIND_PICKER},
       {"random-picker", EPP_KIND_PICKER},
       {"weighted-random-picker", EPP_KIND_PICKER},

@@ -1,5 +1,6 @@
 #include "host/request/openai_request.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 namespace epp::request {
@@ -38,6 +39,25 @@ TEST(OpenAiRequestTest, CompletionPromptStringOrArray) {
                                  ApiType::kCompletions);
   ASSERT_TRUE(many) << many.error();
   EXPECT_EQ(many->prompt, "a\nb");
+}
+
+TEST(OpenAiRequestTest, PreTokenizedPromptGivesItsTokenIds) {
+  auto ids = parseOpenAiRequest(R"({"model":"m","prompt":[101, 7, 0, 4294967295]})",
+                                ApiType::kCompletions);
+  ASSERT_TRUE(ids) << ids.error();
+  EXPECT_THAT(ids->promptTokenIds, ::testing::ElementsAre(101u, 7u, 0u, 4294967295u));
+  EXPECT_EQ(ids->prompt, "");
+  // Not token ids: too large, negative, fractional, mixed with text, a batch of arrays.
+  for (const char* body :
+       {R"({"model":"m","prompt":[1, 4294967296]})", R"({"model":"m","prompt":[1, -2]})",
+        R"({"model":"m","prompt":[1, 2.5]})", R"({"model":"m","prompt":[1, "a"]})",
+        R"({"model":"m","prompt":[[1, 2], [3]]})"}) {
+    auto r = parseOpenAiRequest(body, ApiType::kCompletions);
+    ASSERT_TRUE(r) << body << ": " << r.error();
+    EXPECT_TRUE(r->promptTokenIds.empty()) << body;
+  }
+  auto text = parseOpenAiRequest(R"({"model":"m","prompt":[1, "a"]})", ApiType::kCompletions);
+  EXPECT_EQ(text->prompt, "a");
 }
 
 TEST(OpenAiRequestTest, EscapedStringsAreUnescaped) {

@@ -94,6 +94,21 @@ TEST(ReplayTest, EveryRequestIsAccountedForAndPrefixAffinityShows) {
   EXPECT_GT(run.prefix->hits / run.prefix->queries, 0.85);
 }
 
+// precise-prefix-cache-scorer fed by the engines' KV events in virtual time: the same
+// affinity as the approximate index on this workload, far ahead of cache-blind routing.
+TEST(ReplayTest, PreciseScoringFollowsTheServersOwnCaches) {
+  ReplayOptions o = options(kSharedPrefix, 4);
+  bench::Run precise = replayOk(configFile("precise-sim.yaml"), o);
+  ASSERT_EQ(precise.records.size(), 400u);
+  ASSERT_TRUE(precise.prefix);
+  EXPECT_GT(precise.prefix->hits / precise.prefix->queries, 0.85);
+  bench::Summary p = bench::summarize(precise);
+  bench::Summary r = bench::summarize(replayOk(configFile("random.yaml"), o));
+  EXPECT_EQ(p.ok, 400u);
+  EXPECT_LT(p.ttft.p90 * 2, r.ttft.p90)
+      << "precise " << p.ttft.p90 << " s, random " << r.ttft.p90 << " s";
+}
+
 TEST(ReplayTest, TheSameSeedRepeatsExactlyAndAnotherDiffers) {
   ReplayOptions o = options(kSharedPrefix, 4);
   bench::Run a = replayOk(configFile("default.yaml"), o);

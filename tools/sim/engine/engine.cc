@@ -5,6 +5,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "plugins/common/chars_tokenizer.h"
 #include "tools/sim/engine/prompt_blocks.h"
 
 namespace epp::sim {
@@ -106,6 +107,10 @@ SubmitResult Engine::submit(const SimRequest& request, Micros now) {
   r.lora.assign(request.lora);
   hashPromptBlocks(request.lora.empty() ? request.model : request.lora, request.prompt,
                    options_.blockSize, options_.charsPerToken, r.hashes);
+  r.tokenIds.clear();
+  if (kvListener_ != nullptr) {
+    plugins::charsTokenize(request.prompt, options_.charsPerToken, r.tokenIds);
+  }
   r.blocks.clear();
   r.promptTokens = promptTokens;
   r.maxOutput = request.maxOutputTokens;
@@ -177,8 +182,17 @@ void Engine::registerFullBlocks(Request& r, int32_t computedTokens) {
   const int32_t full =
       std::min<int32_t>(std::min(computedTokens, r.promptTokens) / options_.blockSize,
                         static_cast<int32_t>(r.hashes.size()));
+  const auto bs = static_cast<size_t>(options_.blockSize);
   for (int32_t k = r.registered; k < full; ++k) {
-    kv_.registerHash(r.blocks[static_cast<size_t>(k)], r.hashes[static_cast<size_t>(k)]);
+    const auto i = static_cast<size_t>(k);
+    bool fresh = kv_.registerHash(r.blocks[i], r.hashes[i]);
+    if (fresh && kvListener_ != nullptr && r.tokenIds.size() >= (i + 1) * bs) {
+      std::optional<uint64_t> parent;
+      if (i > 0) parent = r.hashes[i - 1];
+      kvListener_->blockStored(r.hashes[i], parent,
+                               std::span<const uint32_t>(r.tokenIds).subspan(i * bs, bs),
+                               options_.blockSize, r.lora);
+    }
   }
   r.registered = std::max(r.registered, full);
 }
@@ -392,6 +406,15 @@ EngineMetrics Engine::metrics() const {
   }
   std::sort(m.waitingLoras.begin(), m.waitingLoras.end());
   return m;
+}
+
+void Engine::setKvEventListener(KvEventListener* listener) {
+  kvListener_ = listener;
+  if (listener == nullptr) {
+    kv_.setForgetListener(nullptr);
+  } else {
+    kv_.setForgetListener([listener](uint64_t hash) { listener->blockRemoved(hash); });
+  }
 }
 
 void Engine::resetCaches() {

@@ -113,6 +113,9 @@ class Engine {
   // Empties the prefix cache (blocks in use stay), unloads idle adapters, zeroes counters
   // and histograms. Requests in flight continue.
   void resetCaches();
+  // Reports prefix-cache changes to `listener` from now on (nullptr: stop). Prompts are
+  // then also tokenized (plugins/common/chars_tokenizer.h) for the events' token ids.
+  void setKvEventListener(KvEventListener* listener);
 
   Micros now() const { return clock_; }
   bool idle() const { return !inFlight_ && waiting_.empty() && running_.empty(); }
@@ -128,6 +131,7 @@ class Engine {
     bool running = false;
     std::string lora;
     std::vector<uint64_t> hashes;
+    std::vector<uint32_t> tokenIds;  // only while a KV-event listener is set
     std::vector<BlockId> blocks;
     int32_t promptTokens = 0;
     int32_t maxOutput = 0;
@@ -158,6 +162,7 @@ class Engine {
   void preemptLast();
   void finish(int32_t slot, Micros at, EventSink& sink);
   void freeSlot(int32_t slot);
+  KvEventListener* kvListener_ = nullptr;
   SubmitResult reject(RejectReason reason, std::string message);
 
   EngineOptions options_;

@@ -50,12 +50,13 @@ void KvCache::release(BlockId b) {
   }
 }
 
-void KvCache::registerHash(BlockId b, uint64_t hash) {
+bool KvCache::registerHash(BlockId b, uint64_t hash) {
   Block& block = blocks_[static_cast<size_t>(b)];
-  if (block.hashed) return;
-  if (!index_.emplace(hash, b).second) return;  // another block already serves this prefix
+  if (block.hashed) return false;
+  if (!index_.emplace(hash, b).second) return false;  // another block serves this prefix
   block.hash = hash;
   block.hashed = true;
+  return true;
 }
 
 void KvCache::dropUnreferencedCache() {
@@ -67,6 +68,7 @@ void KvCache::forget(BlockId b) {
   if (!block.hashed) return;
   index_.erase(block.hash);
   block.hashed = false;
+  if (onForget_) onForget_(block.hash);
 }
 
 void KvCache::unlink(BlockId b) {

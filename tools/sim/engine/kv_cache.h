@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <unordered_map>
 #include <vector>
@@ -42,7 +43,12 @@ class KvCache {
   // last-first so a prefix's tail is evicted before its head.
   void release(BlockId block);
   // Names a full block's contents; the first block registered for a hash serves hits.
-  void registerHash(BlockId block, uint64_t hash);
+  // True when the hash became newly cached by this call.
+  bool registerHash(BlockId block, uint64_t hash);
+  // Called with each hash that stops being cached (evicted or dropped).
+  void setForgetListener(std::function<void(uint64_t)> listener) {
+    onForget_ = std::move(listener);
+  }
   // Forgets every cached prefix that no running request references.
   void dropUnreferencedCache();
 
@@ -65,6 +71,7 @@ class KvCache {
   BlockId tail_ = kNone;
   int32_t freeCount_ = 0;
   std::unordered_map<uint64_t, BlockId> index_;
+  std::function<void(uint64_t)> onForget_;
 };
 
 }  // namespace epp::sim

@@ -5,6 +5,8 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -66,6 +68,18 @@ class EventSink {
                         int32_t /*totalOutput*/) {}
   // The request generated all its tokens; its KV blocks are released (kept as cache).
   virtual void onFinished(uint64_t /*id*/, Micros /*at*/, const FinishInfo& /*info*/) {}
+};
+
+// What happens in the prefix cache, as a KV-event publisher reports it: a block's contents
+// became reusable (its prefix hash, the previous block's, its token ids), or a reusable
+// block was evicted. Called during Engine::advanceTo (and resetCaches).
+class KvEventListener {
+ public:
+  virtual ~KvEventListener() = default;
+  virtual void blockStored(uint64_t hash, std::optional<uint64_t> parent,
+                           std::span<const uint32_t> tokenIds, int32_t blockSize,
+                           std::string_view lora) = 0;
+  virtual void blockRemoved(uint64_t hash) = 0;
 };
 
 }  // namespace epp::sim

@@ -33,6 +33,20 @@ class CreateContext {
   std::string_view typeName() const { return view(args_->type_name); }
   std::string_view name() const { return view(args_->instance_name); }
   const Params& params() const { return params_; }
+  // Asks eppd to follow every endpoint's KV-event publisher on `port` and call this
+  // instance's kvEvents hook (ABI 1.3). Throws Error (EPP_ERR_UNIMPLEMENTED on an older
+  // host, EPP_ERR_INVALID_ARGUMENT for a bad port).
+  void subscribeKvEvents(int port, std::string_view topicFilter) const {
+    const epp_host_api& h = host();
+    if (!EPP_HAS_FIELD(&h, epp_host_api, kv_events_subscribe) || !h.kv_events_subscribe) {
+      throw Error("this eppd does not deliver KV-cache events (ABI 1.3)", EPP_ERR_UNIMPLEMENTED);
+    }
+    if (h.kv_events_subscribe(args_->instance, static_cast<int32_t>(port), str(topicFilter),
+                              nullptr) != EPP_OK) {
+      throw Error("kv_events_subscribe: port " + std::to_string(port) + " is not 1-65535",
+                  EPP_ERR_INVALID_ARGUMENT);
+    }
+  }
 
  private:
   const epp_create_args* args_;

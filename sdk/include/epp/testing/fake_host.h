@@ -83,6 +83,9 @@ struct ParamNode {
 struct InstanceRecord {
   std::string type;
   std::string name;
+  // kv_events_subscribe (ABI 1.3): port 0 when never called.
+  int kvPort = 0;
+  std::string kvTopicFilter;
 };
 
 struct ErrorSink {
@@ -437,6 +440,18 @@ class FakeHost {
     return req(r)->setResponseHeader(sv(name), sv(value));
   }
 
+  static epp_status kvEventsSubscribe(epp_instance_host_ptr i, int32_t port, epp_str topic,
+                                      epp_error_host_ptr e) {
+    if (port < 1 || port > 65535) {
+      errorSet(e, str("kv_events_subscribe: port " + std::to_string(port) + " is not 1-65535"));
+      return EPP_ERR_INVALID_ARGUMENT;
+    }
+    auto* record = reinterpret_cast<fake_detail::InstanceRecord*>(i);
+    record->kvPort = port;
+    record->kvTopicFilter = std::string(sv(topic));
+    return EPP_OK;
+  }
+
   static constexpr epp_host_api kApi{
       sizeof(epp_host_api),
       EPP_ABI_MAJOR,
@@ -476,6 +491,7 @@ class FakeHost {
       &stateSinkSetFormat,
       &stateSinkWrite,
       &responseSetHeader,
+      &kvEventsSubscribe,
   };
 
   std::string lastError_;

@@ -269,6 +269,11 @@ class FakeInstance {
   void endpointsRemoved(const std::vector<uint64_t>& ids) {
     hook(dataHooks(), &epp_data_hooks_v1::endpoints_removed)(self_, ids.data(), ids.size());
   }
+  // What the instance asked for with kv_events_subscribe during create: {port, topic
+  // filter}, port 0 when it did not ask.
+  std::pair<int, std::string> kvSubscription() const {
+    return {record_->kvPort, record_->kvTopicFilter};
+  }
   void kvEvents(const epp_kv_event_batch& batch, bool resync) {
     hook(dataHooks(), &epp_data_hooks_v1::kv_events)(self_, &batch, resync);
   }
