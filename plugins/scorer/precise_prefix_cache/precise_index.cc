@@ -79,7 +79,12 @@ void PreciseIndex::addHolder(uint64_t key, uint64_t endpoint, uint64_t engineHas
   }
   auto holder = std::find_if(entry.holders.begin(), entry.holders.end(),
                              [&](const Holder& h) { return h.endpoint == endpoint; });
-  if (holder != entry.holders.end()) {
+  if (holder != entry.holders.end() && holder->speculativeUntil != 0) {
+    // The guess came true: the endpoint reports the block.
+    holder->speculativeUntil = 0;
+    holder->mediums = mediumBit;
+    holder->engineHash = engineHash;
+  } else if (holder != entry.holders.end()) {
     holder->mediums |= mediumBit;
     if (holder->engineHash != engineHash) {
       // The engine named the same tokens differently (a new hash seed after a restart
@@ -97,7 +102,7 @@ void PreciseIndex::addHolder(uint64_t key, uint64_t endpoint, uint64_t engineHas
 
 void PreciseIndex::dropHolder(Entry& entry, size_t index) {
   const Holder& h = entry.holders[index];
-  auto ep = byEndpoint_.find(h.endpoint);
+  auto ep = h.speculativeUntil != 0 ? byEndpoint_.end() : byEndpoint_.find(h.endpoint);
   if (ep != byEndpoint_.end()) {
     ep->second.erase(h.engineHash);
     if (ep->second.empty()) byEndpoint_.erase(ep);
@@ -165,8 +170,51 @@ void PreciseIndex::clearEndpoint(uint64_t endpoint) {
   byEndpoint_.erase(endpoint);
 }
 
+void PreciseIndex::addSpeculative(uint64_t endpoint, std::span<const uint64_t> keys, int64_t nowNs,
+                                  int64_t expiresNs) {
+  std::unique_lock lock(mutex_);
+  // Sweep guesses that expired without coming true.
+  while (!guesses_.empty() && guesses_.front().expiresNs <= nowNs) {
+    Guess g = guesses_.front();
+    guesses_.pop_front();
+    auto it = entries_.find(g.key);
+    if (it == entries_.end()) continue;
+    auto& holders = it->second.holders;
+    for (size_t i = 0; i < holders.size(); ++i) {
+      if (holders[i].endpoint == g.endpoint && holders[i].speculativeUntil != 0 &&
+          holders[i].speculativeUntil <= nowNs) {
+        dropHolder(it->second, i);
+        break;
+      }
+    }
+    if (holders.empty()) {
+      lru_.erase(it->second.lru);
+      entries_.erase(it);
+    }
+  }
+  for (uint64_t key : keys) {
+    auto [it, fresh] = entries_.try_emplace(key);
+    Entry& entry = it->second;
+    if (fresh) {
+      lru_.push_front(key);
+      entry.lru = lru_.begin();
+    }
+    auto holder = std::find_if(entry.holders.begin(), entry.holders.end(),
+                               [&](const Holder& h) { return h.endpoint == endpoint; });
+    if (holder != entry.holders.end()) {
+      // Already reported: nothing to guess. An earlier guess: it lasts longer.
+      if (holder->speculativeUntil != 0) holder->speculativeUntil = expiresNs;
+    } else {
+      if (entry.holders.size() >= options_.maxEndpointsPerKey) dropHolder(entry, 0);
+      entry.holders.push_back({endpoint, 0, 1u << EPP_KV_MEDIUM_GPU, expiresNs});
+    }
+    guesses_.push_back({expiresNs, key, endpoint});
+    if (entries_.size() > options_.maxKeys) evictKey(entries_.find(lru_.back()));
+  }
+}
+
 void PreciseIndex::longestPrefix(std::span<const uint64_t> keys,
-                                 std::unordered_map<uint64_t, double>& out) const {
+                                 std::unordered_map<uint64_t, double>& out, int64_t nowNs) const {
   std::shared_lock lock(mutex_);
   // `alive`: endpoints that held every key so far, with their weighted run.
   std::unordered_map<uint64_t, double> alive;
@@ -175,6 +223,7 @@ void PreciseIndex::longestPrefix(std::span<const uint64_t> keys,
     if (it == entries_.end()) break;
     size_t extended = 0;
     for (const Holder& h : it->second.holders) {
+      if (!h.counts(nowNs)) continue;
       if (i == 0) {
         alive[h.endpoint] = mediumWeight(h.mediums);
         ++extended;
@@ -188,8 +237,9 @@ void PreciseIndex::longestPrefix(std::span<const uint64_t> keys,
     // Endpoints that did not hold this key stop here: their run is final.
     for (auto& [endpoint, run] : alive) {
       if (run < 0) continue;
-      bool held = std::any_of(it->second.holders.begin(), it->second.holders.end(),
-                              [&](const Holder& h) { return h.endpoint == endpoint; });
+      bool held =
+          std::any_of(it->second.holders.begin(), it->second.holders.end(),
+                      [&](const Holder& h) { return h.endpoint == endpoint && h.counts(nowNs); });
       if (!held) {
         out[endpoint] = run;
         run = -1;  // finished

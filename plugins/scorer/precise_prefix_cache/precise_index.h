@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <list>
 #include <optional>
 #include <shared_mutex>
@@ -63,11 +64,18 @@ class PreciseIndex {
   // Everything known of the endpoint goes (AllBlocksCleared, a resync, the endpoint left).
   void clearEndpoint(uint64_t endpoint);
 
+  // Speculative indexing: right after routing, the request's blocks are entered as held by
+  // the endpoint it went to until `expiresNs`, so requests sharing the prefix that arrive
+  // before the endpoint's own events follow it. A BlockStored for the same block makes the
+  // entry real; an expired one no longer counts and goes at the next sweep.
+  void addSpeculative(uint64_t endpoint, std::span<const uint64_t> keys, int64_t nowNs,
+                      int64_t expiresNs);
+
   // For each endpoint holding the first of `keys`: the medium-weighted count of leading
   // keys it holds without a break (GPU 1.0, CPU 0.8, other 0.5). Endpoints holding
   // nothing are absent.
-  void longestPrefix(std::span<const uint64_t> keys,
-                     std::unordered_map<uint64_t, double>& out) const;
+  void longestPrefix(std::span<const uint64_t> keys, std::unordered_map<uint64_t, double>& out,
+                     int64_t nowNs = 0) const;
 
   size_t keyCount() const;
   size_t endpointBlockCount(uint64_t endpoint) const;
@@ -78,7 +86,9 @@ class PreciseIndex {
   struct Holder {
     uint64_t endpoint;
     uint64_t engineHash;
-    uint32_t mediums;  // bit per epp_kv_medium
+    uint32_t mediums;              // bit per epp_kv_medium
+    int64_t speculativeUntil = 0;  // 0: reported by the endpoint; else a guess until then
+    bool counts(int64_t nowNs) const { return speculativeUntil == 0 || speculativeUntil > nowNs; }
   };
   struct Entry {
     std::vector<Holder> holders;
@@ -96,6 +106,12 @@ class PreciseIndex {
   std::unordered_map<uint64_t, Entry> entries_;
   std::list<uint64_t> lru_;  // front: most recently stored
   std::unordered_map<uint64_t, EngineMap> byEndpoint_;
+  struct Guess {
+    int64_t expiresNs;
+    uint64_t key;
+    uint64_t endpoint;
+  };
+  std::deque<Guess> guesses_;  // in expiry order (TTL is fixed per instance)
 };
 
 }  // namespace epp::plugins

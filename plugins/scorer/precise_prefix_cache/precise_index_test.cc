@@ -31,9 +31,9 @@ std::vector<uint64_t> keysOf(const std::vector<uint32_t>& t) {
 }
 
 std::unordered_map<uint64_t, double> prefix(const PreciseIndex& index,
-                                            const std::vector<uint64_t>& keys) {
+                                            const std::vector<uint64_t>& keys, int64_t nowNs = 0) {
   std::unordered_map<uint64_t, double> out;
-  index.longestPrefix(keys, out);
+  index.longestPrefix(keys, out, nowNs);
   return out;
 }
 
@@ -142,6 +142,28 @@ TEST(PreciseIndexTest, MemoryIsBoundedByLeastRecentlyStoredEviction) {
   index.blockStored(3, kRoot, std::nullopt, std::vector<uint64_t>{60}, std::span(third).first(4),
                     kBlock, EPP_KV_MEDIUM_GPU);
   EXPECT_THAT(prefix(index, keysOf(third)), UnorderedElementsAre(Pair(2, 1.0), Pair(3, 1.0)));
+}
+
+TEST(PreciseIndexTest, SpeculativeEntriesCountUntilTheyExpireOrComeTrue) {
+  PreciseIndex index(options());
+  auto t = tokens(3);
+  auto keys = keysOf(t);
+  index.addSpeculative(1, keys, /*nowNs=*/100, /*expiresNs=*/200);
+  EXPECT_THAT(prefix(index, keys, 150), UnorderedElementsAre(Pair(1, 3.0)));
+  EXPECT_TRUE(prefix(index, keys, 200).empty()) << "expired";
+  // The endpoint reports the first two blocks: they stay after the guess expires.
+  index.addSpeculative(2, keys, 300, 400);
+  index.blockStored(2, kRoot, std::nullopt, std::vector<uint64_t>{7, 8}, std::span(t).first(8),
+                    kBlock, EPP_KV_MEDIUM_GPU);
+  EXPECT_THAT(prefix(index, keys, 350), UnorderedElementsAre(Pair(2, 3.0)));
+  EXPECT_THAT(prefix(index, keys, 500), UnorderedElementsAre(Pair(2, 2.0)));
+  // A later sweep drops expired guesses (endpoint 1's, endpoint 2's third block) for good.
+  index.addSpeculative(3, std::span(keys).first(1), 600, 700);
+  EXPECT_EQ(index.keyCount(), 2u);
+  EXPECT_EQ(index.endpointBlockCount(2), 2u);
+  // Removal of a confirmed block works as for any other.
+  index.blockRemoved(2, std::vector<uint64_t>{8}, EPP_KV_MEDIUM_GPU);
+  EXPECT_THAT(prefix(index, keys, 650), UnorderedElementsAre(Pair(2, 1.0), Pair(3, 1.0)));
 }
 
 TEST(PreciseIndexTest, InterleavedUpdatesMatchAReferenceModel) {

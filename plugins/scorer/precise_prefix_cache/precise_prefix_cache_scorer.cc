@@ -30,9 +30,15 @@ int64_t portOf(const std::string& endpoint) {
   return port;
 }
 
+// The request's block keys, from score() to preRequest() (speculative indexing).
+struct ScoredKeys {
+  std::vector<uint64_t> keys;
+};
+
 struct IndexConfig {
   int64_t size = kDefaultIndexSize;
   int64_t podCacheSize = kDefaultPodCacheSize;
+  bool speculative = false;  // indexerConfig.speculativeIndexing, where some configs put it
 };
 
 // indexerConfig as the reference writes it; only the in-memory index exists here.
@@ -45,7 +51,9 @@ IndexConfig parseIndexerConfig(const cpp::Params& params, const cpp::Plugin& sel
              "indexerConfig.tokenizersPoolConfig is accepted and not used: eppd loads no "
              "tokenizer models; see the `tokenizer` parameter");
   }
+  out.speculative = indexer->getBool("speculativeIndexing", false);
   indexer->getNode("prefixStoreConfig");
+  indexer->getNode("kvCacheBackendConfigs");
   if (const cpp::Params* kv = indexer->getMap("kvBlockIndexConfig")) {
     kv->getBool("enableMetrics", true);
     kv->getNode("metricsLoggingInterval");
@@ -78,10 +86,13 @@ PrecisePrefixCacheScorer::PrecisePrefixCacheScorer(const cpp::CreateContext& ctx
       index_([&] {
         const cpp::Params& p = ctx.params();
         if (const cpp::Params* tp = p.getMap("tokenProcessorConfig")) {
-          blockSize_ = static_cast<int32_t>(tp->getInt("blockSize", kDefaultBlockSize, 1, 4096));
+          // blockSizeTokens is the newer spelling of blockSize.
+          int64_t size = tp->getInt("blockSizeTokens", kDefaultBlockSize, 1, 4096);
+          blockSize_ = static_cast<int32_t>(tp->getInt("blockSize", size, 1, 4096));
           hashSeed_ = tp->getString("hashSeed", "");
         }
         IndexConfig ic = parseIndexerConfig(p, *this);
+        speculative_ = ic.speculative;
         return PreciseIndex::Options{static_cast<size_t>(ic.size),
                                      static_cast<size_t>(ic.podCacheSize), blockSize_};
       }()) {
@@ -103,6 +114,8 @@ PrecisePrefixCacheScorer::PrecisePrefixCacheScorer(const cpp::CreateContext& ctx
     topicFilter = ev->getString("topicFilter", topicFilter);
     ev->getInt("concurrency", 4, 1, 1024);  // one thread serves every endpoint here
     ev->getBool("discoverPods", true);
+    ev->getNode("engineType");
+    ev->getNode("snapshotPort");
     if (const cpp::Params* discovery = ev->getMap("podDiscoveryConfig")) {
       port = discovery->getInt("socketPort", port, 1, 65535);
       discovery->getNode("podLabelSelector");
@@ -110,6 +123,18 @@ PrecisePrefixCacheScorer::PrecisePrefixCacheScorer(const cpp::CreateContext& ctx
     }
   }
   ctx.subscribeKvEvents(static_cast<int>(port), topicFilter);
+
+  // Speculative indexing, where the reference puts it: top level or in indexerConfig.
+  speculative_ = p.getBool("speculativeIndexing", speculative_);
+  if (p.has("speculativeTTL")) {
+    speculativeTtlNs_ = p.getDurationNs("speculativeTTL", speculativeTtlNs_);
+    if (speculativeTtlNs_ <= 0) {
+      throw cpp::Error(p.location("speculativeTTL") + ": speculativeTTL must be positive");
+    }
+  }
+  if (p.getNode("fullReportRepair")) {
+    log(cpp::LogLevel::kInfo, "fullReportRepair is accepted and not used");
+  }
 
   // How a request's token ids are found.
   if (const cpp::Params* t = p.getMap("tokenizer")) {
@@ -153,6 +178,10 @@ PrecisePrefixCacheScorer::PrecisePrefixCacheScorer(const cpp::CreateContext& ctx
   orphans_ = registerMetric(EPP_METRIC_COUNTER, "eppd_precise_prefix_orphan_blocks_total",
                             "Stored blocks skipped because their parent block was unknown")
                  .series();
+  guesses_ =
+      registerMetric(EPP_METRIC_COUNTER, "eppd_precise_prefix_speculative_blocks_total",
+                     "Blocks entered speculatively right after routing (speculativeIndexing)")
+          .series();
   mismatches_ =
       registerMetric(EPP_METRIC_COUNTER, "eppd_precise_prefix_block_size_mismatches_total",
                      "Stored-block events whose block size is not tokenProcessorConfig."
@@ -206,12 +235,24 @@ void PrecisePrefixCacheScorer::score(const cpp::Request& request,
   blockKeys(rootFor(request.targetModel(), -1), ids, blockSize_, maxBlocks_, keys);
   if (keys.empty()) return;  // shorter than one block: nothing to match
   std::unordered_map<uint64_t, double> runs;
-  index_.longestPrefix(keys, runs);
+  index_.longestPrefix(keys, runs, cpp::nowNs());
   const double total = static_cast<double>(keys.size());
   for (size_t i = 0; i < candidates.size(); ++i) {
     auto it = runs.find(candidates[i].id());
     if (it != runs.end()) scores[i] = std::min(1.0, it->second / total);
   }
+  if (speculative_) setState(request, std::make_unique<ScoredKeys>(ScoredKeys{std::move(keys)}));
+}
+
+void PrecisePrefixCacheScorer::preRequest(const cpp::Request& request,
+                                          const cpp::SchedulingResult& result) {
+  const ScoredKeys* scored = state<ScoredKeys>(request);
+  if (scored == nullptr) return;
+  std::optional<cpp::ProfileResult> primary = result.primary();
+  if (!primary || !primary->ok() || primary->targetCount() == 0) return;
+  const int64_t now = cpp::nowNs();
+  index_.addSpeculative(primary->target(0).id(), scored->keys, now, now + speculativeTtlNs_);
+  guesses_.add(static_cast<double>(scored->keys.size()));
 }
 
 void PrecisePrefixCacheScorer::endpointsRemoved(std::span<const uint64_t> endpointIds) {

@@ -15,6 +15,7 @@ namespace epp::plugins {
 // blocks). See README.md for how token ids are obtained and what happens without them.
 class PrecisePrefixCacheScorer : public cpp::Plugin,
                                  public cpp::Scorer,
+                                 public cpp::PreRequestHook,
                                  public cpp::EndpointHooks,
                                  public cpp::KvEventHooks {
  public:
@@ -23,6 +24,7 @@ class PrecisePrefixCacheScorer : public cpp::Plugin,
   explicit PrecisePrefixCacheScorer(const cpp::CreateContext& ctx);
   void score(const cpp::Request& request, const cpp::EndpointList& candidates,
              std::span<double> scores) override;
+  void preRequest(const cpp::Request& request, const cpp::SchedulingResult& result) override;
   void endpointsRemoved(std::span<const uint64_t> endpointIds) override;
   void kvEvents(const cpp::KvEventBatch& batch, bool resync) override;
 
@@ -42,10 +44,12 @@ class PrecisePrefixCacheScorer : public cpp::Plugin,
   Tokenizer tokenizer_;
   int32_t charsPerToken_;
   Fallback fallback_;
+  bool speculative_ = false;
+  int64_t speculativeTtlNs_ = 2'000'000'000;
   PreciseIndex index_;
   std::atomic<bool> warnedBlockSize_{false};
 
-  cpp::Series scoredPrecise_, scoredFallback_, indexKeys_, orphans_, mismatches_;
+  cpp::Series scoredPrecise_, scoredFallback_, indexKeys_, orphans_, mismatches_, guesses_;
 };
 
 }  // namespace epp::plugins

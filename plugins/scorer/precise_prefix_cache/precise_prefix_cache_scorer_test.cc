@@ -239,6 +239,38 @@ TEST_F(PreciseScorerTest, OrphansOtherBlockSizesAndAdaptersNeverMatch) {
   EXPECT_TRUE(host_.logged("blocks of another size than tokenProcessorConfig.blockSize (4)"));
 }
 
+TEST_F(PreciseScorerTest, SpeculativeIndexingCountsARoutedRequestUntilItsTtl) {
+  auto scorer =
+      create(ParamValue::map({{"tokenProcessorConfig", ParamValue::map({{"blockSize", kBlock}})},
+                              {"speculativeIndexing", true},
+                              {"speculativeTTL", "500ms"}}));
+  auto prompt = ids(1, 2 * kBlock);
+  FakeRequest first(FakeRequestSpec{.model = "llama", .tokenIds = prompt});
+  EXPECT_THAT(scorer->score(first, eps_), ElementsAre(0.0, 0.0, 0.0));
+  scorer->preRequest(first,
+                     {testing::FakeProfileResult{.name = "default", .targets = {eps_.view(1)}}});
+  // Before any event from endpoint 2, a request with the same prefix follows the first.
+  EXPECT_THAT(scoreTokens(*scorer, prompt), ElementsAre(0.0, 1.0, 0.0));
+  EXPECT_EQ(host_.metricValue("eppd_precise_prefix_speculative_blocks_total",
+                              "precise-prefix-cache-scorer"),
+            2);
+  host_.advance(600'000'000);  // past the TTL with no event: the guess no longer counts
+  EXPECT_THAT(scoreTokens(*scorer, prompt), ElementsAre(0.0, 0.0, 0.0));
+
+  // Off by default, as in the reference; indexerConfig.speculativeIndexing also turns it on.
+  auto plain = create(blockSize(kBlock));
+  FakeRequest other(FakeRequestSpec{.model = "llama", .tokenIds = prompt});
+  plain->score(other, eps_);
+  plain->preRequest(other,
+                    {testing::FakeProfileResult{.name = "default", .targets = {eps_.view(0)}}});
+  EXPECT_THAT(scoreTokens(*plain, prompt), ElementsAre(0.0, 0.0, 0.0));
+  EXPECT_NE(create(ParamValue::map(
+                {{"indexerConfig", ParamValue::map({{"speculativeIndexing", true}})}})),
+            nullptr);
+  EXPECT_THAT(failure(ParamValue::map({{"speculativeTTL", "0s"}})),
+              HasSubstr("speculativeTTL must be positive"));
+}
+
 TEST_F(PreciseScorerTest, CpuCopiesWeighLess) {
   auto scorer = create(blockSize(kBlock));
   auto prompt = ids(1, 2 * kBlock);
