@@ -22,6 +22,7 @@ struct ReplayCommand {
   std::vector<std::string> compare;
   std::string workload;
   int servers = 8;
+  int replicas = 1;
   uint64_t seed = 1;
   double scrapeIntervalMs = 50;
   bool json = false;
@@ -46,6 +47,11 @@ ReplaySubcommand::ReplaySubcommand(CLI::App& app) : command_(std::make_unique<Re
   c.app->add_option("--servers", c.servers, "Simulated model servers")
       ->capture_default_str()
       ->check(CLI::Range(1, 4096));
+  c.app
+      ->add_option("--replicas", c.replicas,
+                   "eppd replicas taking requests in turn, each with its own plugin instances")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 64));
   c.app
       ->add_option("--seed", c.seed,
                    "Seed of the workload (overrides its seed=), the engines and the picks")
@@ -72,6 +78,7 @@ int ReplaySubcommand::run(std::ostream& out, std::ostream& err) {
   replay::ReplayOptions options;
   options.workload = *spec;
   options.servers = c.servers;
+  options.replicas = c.replicas;
   options.engine = c.engine.options();
   options.scrapeIntervalUs = static_cast<int64_t>(c.scrapeIntervalMs * 1000);
   if (c.app->count("--seed") > 0) options.workload.seed = c.seed;
@@ -100,7 +107,8 @@ int ReplaySubcommand::run(std::ostream& out, std::ostream& err) {
     std::vector<bench::Summary> summaries;
     for (const auto& r : runs) summaries.push_back(bench::summarize(r));
     out << "workload: " << workload << "\n"
-        << fmt::format("servers: {} simulated, seed {}\n\n", options.servers, options.seed)
+        << fmt::format("servers: {} simulated, {} eppd replica{}, seed {}\n\n", options.servers,
+                       options.replicas, options.replicas == 1 ? "" : "s", options.seed)
         << bench::formatTable(summaries);
     out << std::endl;
   }

@@ -90,19 +90,24 @@ class KvFeed final : public sim::KvEventListener {
 // request ids are the workload's indexes, unique across the fleet.
 class Replayer final : public sim::EventSink {
  public:
-  Replayer(VirtualClock& clock, runtime::ConfigSnapshotPtr config, const ReplayOptions& options)
+  // One config snapshot per replica, each loaded on its own (its own plugin instances).
+  Replayer(VirtualClock& clock, const std::vector<runtime::ConfigSnapshotPtr>& replicas,
+           const ReplayOptions& options)
       : options_(options),
         clock_(clock),
         fleet_(options.servers, options.engine),
         decisions_(0),
-        pipeline_([config] { return config; }, store_, decisions_,
-                  [this] { return bench::mix64(options_.seed ^ ++requestsSeeded_); },
-                  runtime::Pipeline::FlowDrive::kManual),
         workload_(options.workload) {
-    store_.replace(fleet_.endpoints());
-    for (auto& [instance, subscription] : runtime::kvSubscribers(*config)) {
-      kvSubscribers_.push_back(instance);
+    for (const runtime::ConfigSnapshotPtr& config : replicas) {
+      pipelines_.push_back(std::make_unique<runtime::Pipeline>(
+          [config] { return config; }, store_, decisions_,
+          [this] { return bench::mix64(options_.seed ^ ++requestsSeeded_); },
+          runtime::Pipeline::FlowDrive::kManual));
+      for (auto& [instance, subscription] : runtime::kvSubscribers(*config)) {
+        kvSubscribers_.push_back(instance);
+      }
     }
+    store_.replace(fleet_.endpoints());
     if (!kvSubscribers_.empty()) {
       datalayer::EndpointSnapshotPtr pool = store_.current();
       for (size_t i = 0; i < fleet_.size(); ++i) {
@@ -139,7 +144,7 @@ class Replayer final : public sim::EventSink {
         // virtual minute (each is answered 503).
         if (stuckSince_ == kNever) stuckSince_ = now_;
         if (now_ - stuckSince_ > 60'000'000) {
-          pipeline_.flowControl().shutdown();
+          for (auto& p : pipelines_) p->flowControl().shutdown();
           flowDue_ = kNever;
           continue;
         }
@@ -152,7 +157,7 @@ class Replayer final : public sim::EventSink {
         setNow(nextScrape);
         fleet_.scrapeInto(store_, toNs(now_));
         nextScrape += options_.scrapeIntervalUs;
-        pipeline_.flowControl().wake();  // fresh metrics may unsaturate the pool
+        for (auto& p : pipelines_) p->flowControl().wake();  // the pool may have room again
         pumpFlowControl();
         continue;
       }
@@ -211,7 +216,8 @@ class Replayer final : public sim::EventSink {
 
   // Flow control runs on virtual time: what is due now, and when it is due next.
   void pumpFlowControl() {
-    int64_t due = pipeline_.flowControl().pump();
+    int64_t due = INT64_MAX;
+    for (auto& p : pipelines_) due = std::min(due, p->flowControl().pump());
     flowDue_ = due == INT64_MAX ? kNever : std::max(now_ + 1, (due + 999) / 1000);
   }
 
@@ -244,7 +250,8 @@ class Replayer final : public sim::EventSink {
     input->body = bench::requestBody(request);
     input->receivedNs = toNs(now_);
     Micros start = now_;
-    pipeline_.route(input, [this, request, start](extproc::RoutingDecision d) {
+    runtime::Pipeline& replica = *pipelines_[request.index % pipelines_.size()];
+    replica.route(input, [this, request, start](extproc::RoutingDecision d) {
       dispatch(request, start, std::move(d));
     });
   }
@@ -303,7 +310,7 @@ class Replayer final : public sim::EventSink {
   datalayer::EndpointStore store_;
   runtime::DecisionLog decisions_;
   uint64_t requestsSeeded_ = 0;
-  runtime::Pipeline pipeline_;
+  std::vector<std::unique_ptr<runtime::Pipeline>> pipelines_;  // one per eppd replica
   bench::Workload workload_;
   std::unordered_map<uint64_t, Routed> routed_;
   std::vector<runtime::InstancePtr> kvSubscribers_;
@@ -324,9 +331,16 @@ common::Result<bench::Run> replayConfig(const runtime::LoadOptions& load,
   }
   // Virtual time from the start: plugins may note the time they were created.
   VirtualClock clock(toNs(kStartUs));
-  auto loaded = runtime::loadConfiguration(load, 1);
-  if (!loaded) return common::Error{loaded.error()};
-  Replayer replayer(clock, loaded->snapshot, options);
+  if (options.replicas < 1) return common::Error{"--replicas must be at least 1"};
+  std::vector<runtime::LoadedConfig> loaded;  // keeps registries (and libraries) alive
+  std::vector<runtime::ConfigSnapshotPtr> snapshots;
+  for (int i = 0; i < options.replicas; ++i) {
+    auto one = runtime::loadConfiguration(load, 1);
+    if (!one) return common::Error{one.error()};
+    snapshots.push_back(one->snapshot);
+    loaded.push_back(std::move(*one));
+  }
+  Replayer replayer(clock, snapshots, options);
   bench::Run run = replayer.run();
   run.name = load.configPath ? *load.configPath : "default";
   return run;

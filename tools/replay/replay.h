@@ -31,6 +31,10 @@ struct ReplayOptions {
   sim::EngineOptions engine;
   // How often endpoint state is refreshed (the data layer's scrape interval).
   int64_t scrapeIntervalUs = 50'000;
+  // eppd replicas in front of the fleet, each with its own plugin instances (its own
+  // prefix index, say), taking requests in turn as a gateway spreads them. They share the
+  // scraped endpoint state and, for plugins that subscribe, every server's KV events.
+  int replicas = 1;
 };
 
 // Replays `options.workload` with the config `load` describes (its static `endpoints` are

@@ -109,6 +109,26 @@ TEST(ReplayTest, PreciseScoringFollowsTheServersOwnCaches) {
       << "precise " << p.ttft.p90 << " s, random " << r.ttft.p90 << " s";
 }
 
+// Two eppd replicas taking requests in turn: each approximate index sees half the routing
+// and guesses wrong about the other half; the precise scorers of both replicas follow every
+// server's own events.
+TEST(ReplayTest, ReplicasAgreeOnPreciseCacheStateAndNotOnApproximateGuesses) {
+  ReplayOptions o = options(kSharedPrefix, 4);
+  o.replicas = 2;
+  bench::Run precise = replayOk(configFile("precise-sim.yaml"), o);
+  bench::Run approximate = replayOk(configFile("reference-default.yaml"), o);
+  bench::Summary p = bench::summarize(precise);
+  bench::Summary a = bench::summarize(approximate);
+  ASSERT_EQ(p.ok, 400u);
+  ASSERT_EQ(a.ok, 400u);
+  EXPECT_LT(p.ttft.p90 * 2, a.ttft.p90) << "precise " << p.ttft.p90 << " s, approximate "
+                                        << a.ttft.p90 << " s";
+  EXPECT_GT(precise.prefix->hits / precise.prefix->queries,
+            approximate.prefix->hits / approximate.prefix->queries);
+  o.replicas = 0;
+  EXPECT_FALSE(replayConfig(load(configFile("precise-sim.yaml")), o));
+}
+
 TEST(ReplayTest, TheSameSeedRepeatsExactlyAndAnotherDiffers) {
   ReplayOptions o = options(kSharedPrefix, 4);
   bench::Run a = replayOk(configFile("default.yaml"), o);
