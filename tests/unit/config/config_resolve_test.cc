@@ -164,10 +164,10 @@ TEST(ResolveTest, PreciseScorerGetsTheApproximateProducerForItsFallback) {
 - type: queue-scorer
 )");
   ASSERT_TRUE(resolveConfig(config, lookupIn(builtinKinds())));
-  EXPECT_THAT(pluginList(config),
-              ElementsAre("precise-prefix-cache-scorer", "queue-scorer",
-                          "approx-prefix-cache-producer*", "utilization-detector*",
-                          "max-score-picker*", "single-profile-handler*"));
+  EXPECT_THAT(
+      pluginList(config),
+      ElementsAre("precise-prefix-cache-scorer", "queue-scorer", "approx-prefix-cache-producer*",
+                  "utilization-detector*", "max-score-picker*", "single-profile-handler*"));
   // Its parameters are not the producer's: the producer keeps its defaults.
   EXPECT_FALSE(config.plugins[2].parameters.IsDefined() && !config.plugins[2].parameters.IsNull());
 

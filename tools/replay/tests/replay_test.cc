@@ -121,8 +121,8 @@ TEST(ReplayTest, ReplicasAgreeOnPreciseCacheStateAndNotOnApproximateGuesses) {
   bench::Summary a = bench::summarize(approximate);
   ASSERT_EQ(p.ok, 400u);
   ASSERT_EQ(a.ok, 400u);
-  EXPECT_LT(p.ttft.p90 * 2, a.ttft.p90) << "precise " << p.ttft.p90 << " s, approximate "
-                                        << a.ttft.p90 << " s";
+  EXPECT_LT(p.ttft.p90 * 2, a.ttft.p90)
+      << "precise " << p.ttft.p90 << " s, approximate " << a.ttft.p90 << " s";
   EXPECT_GT(precise.prefix->hits / precise.prefix->queries,
             approximate.prefix->hits / approximate.prefix->queries);
   o.replicas = 0;
