@@ -143,47 +143,25 @@ class ApiStream {
   void expiresAfter(Clock::duration d) { lowest().expires_after(d); }
 
   asio::awaitable<beast::error_code> write(http::request<http::empty_body>& request) {
-    beast::error_code ec;
-    auto token = asio::redirect_error(asio::use_awaitable, ec);
-    if (tls_) {
-      co_await http::async_write(*tls_, request, token);
-    } else {
-      co_await http::async_write(*plain_, request, token);
-    }
-    co_return ec;
+    return onStream(
+        [&](auto& stream, auto token) { return http::async_write(stream, request, token); });
   }
 
   asio::awaitable<beast::error_code> readHeader(Parser& parser) {
-    beast::error_code ec;
-    auto token = asio::redirect_error(asio::use_awaitable, ec);
-    if (tls_) {
-      co_await http::async_read_header(*tls_, buffer_, parser, token);
-    } else {
-      co_await http::async_read_header(*plain_, buffer_, parser, token);
-    }
-    co_return ec;
+    return onStream([&](auto& stream, auto token) {
+      return http::async_read_header(stream, buffer_, parser, token);
+    });
   }
 
   asio::awaitable<beast::error_code> readSome(Parser& parser) {
-    beast::error_code ec;
-    auto token = asio::redirect_error(asio::use_awaitable, ec);
-    if (tls_) {
-      co_await http::async_read_some(*tls_, buffer_, parser, token);
-    } else {
-      co_await http::async_read_some(*plain_, buffer_, parser, token);
-    }
-    co_return ec;
+    return onStream([&](auto& stream, auto token) {
+      return http::async_read_some(stream, buffer_, parser, token);
+    });
   }
 
   asio::awaitable<beast::error_code> read(Parser& parser) {
-    beast::error_code ec;
-    auto token = asio::redirect_error(asio::use_awaitable, ec);
-    if (tls_) {
-      co_await http::async_read(*tls_, buffer_, parser, token);
-    } else {
-      co_await http::async_read(*plain_, buffer_, parser, token);
-    }
-    co_return ec;
+    return onStream(
+        [&](auto& stream, auto token) { return http::async_read(stream, buffer_, parser, token); });
   }
 
   // Cancels whatever is in progress. The API server needs no TLS close_notify.
@@ -193,6 +171,21 @@ class ApiStream {
   }
 
  private:
+  // Runs one asynchronous operation `op(stream, token)` on whichever stream is open and
+  // returns its error code. `op` and what it refers to outlive the co_await: the callers
+  // await the result before returning.
+  template <class Op>
+  asio::awaitable<beast::error_code> onStream(Op op) {
+    beast::error_code ec;
+    auto token = asio::redirect_error(asio::use_awaitable, ec);
+    if (tls_) {
+      co_await op(*tls_, token);
+    } else {
+      co_await op(*plain_, token);
+    }
+    co_return ec;
+  }
+
   beast::tcp_stream& lowest() { return tls_ ? beast::get_lowest_layer(*tls_) : *plain_; }
 
   asio::any_io_executor executor_;
