@@ -16,6 +16,7 @@
 #include "tests/integration/envoy_client.h"
 #include "tests/integration/eppd_process.h"
 #include "tests/integration/sim_process.h"
+#include "tests/integration/wait_until.h"
 
 namespace epp::testing {
 namespace {
@@ -38,16 +39,6 @@ schedulingProfiles:
   - {pluginRef: max-score-picker}
 scraping: {interval: 20ms, timeout: 200ms, failureThreshold: 3}
 )";
-
-template <class F>
-bool waitUntil(F&& done, std::chrono::milliseconds timeout) {
-  auto deadline = Clock::now() + timeout;
-  while (Clock::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return done();
-}
 
 class EppdFleetTest : public ::testing::Test {
  protected:

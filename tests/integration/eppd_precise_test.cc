@@ -17,27 +17,17 @@
 #include "tests/integration/envoy_client.h"
 #include "tests/integration/eppd_process.h"
 #include "tests/integration/sim_process.h"
+#include "tests/integration/wait_until.h"
 
 namespace epp::testing {
 namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
-using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 
 constexpr int kBlockChars = 64;  // 16 tokens of 4 characters
 constexpr int kPromptBlocks = 6;
-
-template <class F>
-bool waitUntil(F&& done, std::chrono::milliseconds timeout) {
-  auto deadline = Clock::now() + timeout;
-  while (Clock::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(10ms);
-  }
-  return done();
-}
 
 // `blocks` whole blocks of text unique to `seed`, then `tail`.
 std::string prompt(int seed, int blocks, const std::string& tail = " first question") {

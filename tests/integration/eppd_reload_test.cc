@@ -18,6 +18,7 @@
 #include "tests/integration/envoy_client.h"
 #include "tests/integration/eppd_process.h"
 #include "tests/integration/load_loop.h"
+#include "tests/integration/wait_until.h"
 
 namespace epp::testing {
 namespace {
@@ -153,14 +154,10 @@ void copyRenamed(const fs::path& from, const fs::path& to) {
   fs::rename(tmp, to);
 }
 
+// Reloads take a while under load: 15 s unless told, polled every 5 ms.
 template <class F>
-bool waitUntil(F&& done, std::chrono::milliseconds timeout = 15s) {
-  auto deadline = Clock::now() + timeout;
-  while (Clock::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(5ms);
-  }
-  return done();
+bool waitUntil(F&& done) {
+  return testing::waitUntil(std::forward<F>(done), 15s, 5ms);
 }
 
 double ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }

@@ -24,6 +24,7 @@
 #include "tests/integration/envoy_client.h"
 #include "tests/integration/eppd_process.h"
 #include "tests/integration/sim_process.h"
+#include "tests/integration/wait_until.h"
 
 namespace epp::testing {
 namespace {
@@ -133,16 +134,6 @@ std::string joined(const std::vector<std::string>& chunks) {
   std::string out;
   for (const auto& c : chunks) out += c;
   return out;
-}
-
-template <class F>
-bool waitUntil(F&& done, std::chrono::milliseconds timeout) {
-  auto deadline = Clock::now() + timeout;
-  while (Clock::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return done();
 }
 
 class EppdRoutingTest : public ::testing::Test {
