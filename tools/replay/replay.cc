@@ -86,6 +86,9 @@ class KvFeed final : public sim::KvEventListener {
   datalayer::KvEventBatch pending_;
 };
 
+// ReplayOptions::recordProfiles keeps this many decisions (the newest).
+constexpr size_t kMaxRecordedDecisions = 1'000'000;
+
 // Plays one workload through one config. The replayer is the sink of every engine:
 // request ids are the workload's indexes, unique across the fleet.
 class Replayer final : public sim::EventSink {
@@ -96,7 +99,7 @@ class Replayer final : public sim::EventSink {
       : options_(options),
         clock_(clock),
         fleet_(options.servers, options.engine),
-        decisions_(0),
+        decisions_(options.recordProfiles ? kMaxRecordedDecisions : 0),
         workload_(options.workload) {
     for (const runtime::ConfigSnapshotPtr& config : replicas) {
       pipelines_.push_back(std::make_unique<runtime::Pipeline>(
@@ -176,6 +179,13 @@ class Replayer final : public sim::EventSink {
     run_.mode = fmt::format("replay, {} servers", fleet_.size());
     run_.wallSeconds = seconds(lastEnd_ - kStartUs);
     run_.prefix = bench::PrefixCounters{fleet_.prefixHitTokens(), fleet_.prefixQueryTokens()};
+    if (decisions_.enabled()) {
+      std::unordered_map<std::string, std::string> profiles;
+      for (auto& d : decisions_.last(SIZE_MAX)) profiles[d.requestId] = std::move(d.primaryProfile);
+      for (auto& r : run_.records) {
+        if (auto it = profiles.find(r.id); it != profiles.end()) r.profile = it->second;
+      }
+    }
     std::sort(run_.records.begin(), run_.records.end(),
               [](const auto& a, const auto& b) { return a.index < b.index; });
     return std::move(run_);

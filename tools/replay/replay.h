@@ -35,6 +35,9 @@ struct ReplayOptions {
   // prefix index, say), taking requests in turn as a gateway spreads them. They share the
   // scraped endpoint state and, for plugins that subscribe, every server's KV events.
   int replicas = 1;
+  // Record each request's primary scheduling profile in RequestRecord::profile (keeps every
+  // request's decision until the end: memory and time grow with the workload).
+  bool recordProfiles = false;
 };
 
 // Replays `options.workload` with the config `load` describes (its static `endpoints` are

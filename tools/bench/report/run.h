@@ -32,6 +32,7 @@ struct RequestRecord {
   uint32_t outputTokens = 0;  // completion tokens (usage when reported, else content events)
   std::optional<uint32_t> cachedTokens;  // usage.prompt_tokens_details.cached_tokens
   std::string objective;  // the traffic class (InferenceObjective) it named; "" for none
+  std::string profile;    // replay with recordProfiles: the primary profile that picked it
 
   bool ok() const { return error.empty(); }
 };

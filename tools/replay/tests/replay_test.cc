@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <set>
 #include <string>
 
@@ -222,6 +223,47 @@ TEST(ReplayTest, SaturationCeilingKeepsCriticalTtftNearItsOwnLoadAlone) {
   EXPECT_GT(full.classes.at("critical").ttft.p50, 1.5 * critical.ttft.p50)
       << "without the ceiling " << full.classes.at("critical").ttft.p50 << " s";
   EXPECT_GT(flow.classes.at("sheddable").ok, 0u);  // the sheddable band still runs
+}
+
+// adaptive-profile-handler under a load ramp (quiet, busy, a plateau, quiet) through the real
+// scheduler: configs/adaptive.yaml (in-flight per endpoint above 10 -> load-first, back
+// below 4, 5 s dwell) switches cost-first -> load-first once and back once; the same rule
+// with one threshold near the plateau and no dwell time flaps.
+TEST(ReplayTest, AdaptiveHandlerSwitchesUnderARampAndBack) {
+  ReplayOptions o = options(
+      "random:input=200..600,output=100..300,rate=poisson:2@30s+24@30s+8@60s+2@60s,seed=5", 4);
+  std::ifstream in(configFile("adaptive.yaml"));
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string rule = "signal: inflight, enterAbove: 10, exitBelow: 4";
+  ASSERT_NE(text.find(rule), std::string::npos);
+  o.recordProfiles = true;
+  // Replays a variant of the config; returns how often the profile changed from one
+  // request to the next (in arrival order) and the profile of the last request.
+  auto replayVariant = [&](const std::string& name, const std::string& newRule,
+                           const std::string& dwell) {
+    std::string t = text;
+    t.replace(t.find(rule), rule.size(), newRule);
+    t.replace(t.find("minDwell: 5s"), 12, "minDwell: " + dwell);
+    fs::path path = cacheDir() / (name + ".yaml");
+    std::ofstream(path) << t;
+    bench::Run run = replayOk(path.string(), o);
+    std::vector<const bench::RequestRecord*> byArrival;
+    for (const auto& r : run.records) byArrival.push_back(&r);
+    std::sort(byArrival.begin(), byArrival.end(),
+              [](const auto* a, const auto* b) { return a->index < b->index; });
+    int changes = 0;
+    for (size_t i = 1; i < byArrival.size(); ++i) {
+      EXPECT_NE(byArrival[i]->profile, "") << "request " << byArrival[i]->id;
+      if (byArrival[i]->profile != byArrival[i - 1]->profile) ++changes;
+    }
+    EXPECT_EQ(byArrival.front()->profile, "cost-first");
+    return std::make_pair(changes, byArrival.back()->profile);
+  };
+  auto steady = replayVariant("adaptive-steady", rule, "5s");
+  EXPECT_EQ(steady.first, 2);  // to load-first once, back once
+  EXPECT_EQ(steady.second, "cost-first");
+  auto flappy = replayVariant("adaptive-flappy", "signal: inflight, enterAbove: 7", "0s");
+  EXPECT_GE(flappy.first, 8) << "one threshold, no dwell: the plateau should flap the choice";
 }
 
 TEST(ReplayTest, RequestsTheServersRefuseAreCountedWithTheirStatus) {
