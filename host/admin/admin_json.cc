@@ -269,6 +269,12 @@ json decisionJson(const runtime::DecisionRecord& r) {
   if (!r.error.empty()) out["error"] = r.error;
   out["priority"] = r.priority;
   if (!r.objective.empty()) out["objective"] = r.objective;
+  if (r.sloTtftMs || r.sloTpotMs) {
+    json slo = json::object();
+    if (r.sloTtftMs) slo["ttftMs"] = *r.sloTtftMs;
+    if (r.sloTpotMs) slo["tpotMs"] = *r.sloTpotMs;
+    out["slo"] = slo;
+  }
   if (r.routing) {
     const routing::RoutingRecord& m = *r.routing;
     json routed = {{"requestedModel", m.requestedModel},
@@ -285,6 +291,7 @@ json decisionJson(const runtime::DecisionRecord& r) {
       if (!m.splitter.empty()) routed["splitter"] = m.splitter;
     }
     if (!m.loraFallback.empty()) routed["loraFallback"] = m.loraFallback;
+    if (!m.baseModel.empty()) routed["baseModel"] = m.baseModel;
     out["routing"] = routed;
   }
   if (r.admission) {

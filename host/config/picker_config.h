@@ -330,6 +330,10 @@ struct RoutingSpec {
   std::vector<ModelSpec> models;
   // Match model names, aliases and rule models regardless of ASCII case.
   bool caseInsensitive = false;
+  // Set x-gateway-model-name (the model routed as) and, for a LoRA adapter with a known
+  // base model, x-gateway-base-model-name on the upstream request, so a gateway can route
+  // on them without a body-based router.
+  bool modelNameHeader = false;
   std::vector<RoutingRuleSpec> rules;
   Location where;  // the `routing` key
 };

@@ -241,11 +241,15 @@ class NameCheck {
 }  // namespace
 
 void parseRouting(Diagnostics& diag, const Field& field, PickerConfig& config) {
-  MapReader routing(diag, field, {"models", "caseInsensitive", "rules"}, /*nullIsEmpty=*/true);
+  MapReader routing(diag, field, {"models", "caseInsensitive", "modelNameHeader", "rules"},
+                    /*nullIsEmpty=*/true);
   RoutingSpec& spec = config.routing;
   spec.where = field.where;
   if (auto f = routing.get("caseInsensitive")) {
     if (auto on = readBool(diag, *f)) spec.caseInsensitive = *on;
+  }
+  if (auto f = routing.get("modelNameHeader")) {
+    if (auto on = readBool(diag, *f)) spec.modelNameHeader = *on;
   }
   std::vector<Field> modelFields;
   if (auto models = routing.get("models")) {

@@ -149,6 +149,7 @@ void Router::placeLora(const std::string& model, const Adapter& adapter,
   Placement where = placeAdapter(model, request.candidates);
   if (where != Placement::kNowhere) {
     route.loraAdapter = model;
+    route.record.baseModel = adapter.base;
     return;
   }
   if (adapter.toBase != nullptr) {

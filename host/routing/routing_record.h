@@ -24,6 +24,8 @@ struct RoutingRecord {
   // "base-model" when a LoRA adapter no endpoint could take was sent to its base model,
   // "rejected" when it got 503; empty otherwise.
   std::string loraFallback;
+  // The base model of the LoRA adapter the request is routed as, when the config names it.
+  std::string baseModel;
   // The model the request is routed as (and the body's model upstream).
   std::string targetModel;
   // True when the upstream body carries targetModel instead of the client's model, and

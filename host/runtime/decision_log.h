@@ -40,6 +40,9 @@ struct DecisionRecord {
   std::string targetModel;
   std::string objective;  // x-gateway-inference-objective, as sent ("" when absent)
   int32_t priority = 0;
+  // x-slo-ttft-ms / x-slo-tpot-ms as sent (slo.h); unset when absent or malformed.
+  std::optional<double> sloTtftMs;
+  std::optional<double> sloTpotMs;
   std::optional<AdmissionRecord> admission;
   std::optional<QueueRecord> queue;
   // Model routing (absent when the request never got that far).

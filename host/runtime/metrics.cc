@@ -16,6 +16,11 @@ Histogram::BucketBoundaries latencyBuckets() {
   return {0.005, 0.025, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 1,   1.25, 1.5, 2,   3,   4,   5,    6,
           8,     10,    15,   20,  30,  45,  60,  120, 180, 240,  300, 360, 480, 600, 1200, 3600};
 }
+// Time per output token: 1 ms to 1 s.
+Histogram::BucketBoundaries tpotBuckets() {
+  return {0.001, 0.002, 0.005, 0.01, 0.015, 0.02, 0.025, 0.03, 0.04,
+          0.05,  0.075, 0.1,   0.15, 0.2,   0.3,  0.5,   0.75, 1};
+}
 Histogram::BucketBoundaries tokenBuckets() {
   return {1,    8,    16,    32,    64,    128,    256,    512,    1024,   2048,
           4096, 8192, 16384, 32778, 65536, 131072, 262144, 524288, 1048576};
@@ -101,6 +106,27 @@ Metrics::Metrics()
                          .Help("Config snapshots alive: the current one and those in-flight "
                                "requests still hold")
                          .Register(common::metricsRegistry())),
+      sloRequests_(BuildCounter()
+                       .Name("eppd_slo_requests_total")
+                       .Help("Requests that carried x-slo-ttft-ms or x-slo-tpot-ms, by model, "
+                             "primary profile, objective (ttft, tpot) and outcome (met, missed, "
+                             "unmeasured)")
+                       .Register(common::metricsRegistry())),
+      sloInvalidHeaders_(BuildCounter()
+                             .Name("eppd_slo_invalid_headers_total")
+                             .Help("SLO headers ignored because their value was not a positive "
+                                   "number of milliseconds")
+                             .Register(common::metricsRegistry())),
+      ttft_(BuildHistogram()
+                .Name("eppd_request_ttft_seconds")
+                .Help("Time from request headers to the first response body chunk, of "
+                      "successful requests")
+                .Register(common::metricsRegistry())),
+      tpot_(BuildHistogram()
+                .Name("eppd_request_tpot_seconds")
+                .Help("Time per output token after the first, of successful requests whose "
+                      "usage gave the token count")
+                .Register(common::metricsRegistry())),
       degraded_(BuildGauge()
                     .Name("eppd_degraded_round_robin")
                     .Help("1 while every candidate's metrics are stale and eppd routes "
@@ -211,6 +237,23 @@ void Metrics::configReload(const std::string& result, double seconds) {
 
 void Metrics::liveSnapshots(size_t count) {
   liveSnapshots_.Add({}).Set(static_cast<double>(count));
+}
+
+void Metrics::sloOutcome(const std::string& model, const std::string& profile, const char* slo,
+                         const char* outcome) {
+  sloRequests_
+      .Add({{"model_name", model}, {"profile", profile}, {"slo", slo}, {"outcome", outcome}})
+      .Increment();
+}
+
+void Metrics::sloHeaderInvalid(const char* header) {
+  sloInvalidHeaders_.Add({{"header", header}}).Increment();
+}
+
+void Metrics::tokenLatency(const std::string& model, double ttftSeconds, double tpotSeconds) {
+  prometheus::Labels labels{{"model_name", model}};
+  ttft_.Add(labels, latencyBuckets()).Observe(ttftSeconds);
+  if (tpotSeconds >= 0) tpot_.Add(labels, tpotBuckets()).Observe(tpotSeconds);
 }
 
 void Metrics::degradedRouting(bool on) { degraded_.Set(on ? 1 : 0); }

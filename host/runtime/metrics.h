@@ -44,6 +44,12 @@ class Metrics {
   void streamEnded(const char* result, int httpStatus);
   // Every candidate's metrics were stale: routed round-robin (`on` says whether that mode
   // is in force now; it is also a gauge).
+  // SLO outcomes (slo.h): slo "ttft" or "tpot", outcome "met", "missed" or "unmeasured".
+  void sloOutcome(const std::string& model, const std::string& profile, const char* slo,
+                  const char* outcome);
+  void sloHeaderInvalid(const char* header);
+  // A successful request's TTFT and, when known (>= 0), TPOT, in seconds.
+  void tokenLatency(const std::string& model, double ttftSeconds, double tpotSeconds);
   void degradedRouting(bool on);
   void degradedRequest();
   void poolState(const std::string& pool, size_t ready, double avgKv, double avgQueue,
@@ -67,6 +73,10 @@ class Metrics {
   prometheus::Family<prometheus::Counter>& configReloads_;
   prometheus::Family<prometheus::Histogram>& configReloadDuration_;
   prometheus::Family<prometheus::Gauge>& liveSnapshots_;
+  prometheus::Family<prometheus::Counter>& sloRequests_;
+  prometheus::Family<prometheus::Counter>& sloInvalidHeaders_;
+  prometheus::Family<prometheus::Histogram>& ttft_;
+  prometheus::Family<prometheus::Histogram>& tpot_;
   prometheus::Gauge& degraded_;
   prometheus::Counter& degradedRequests_;
   prometheus::Family<prometheus::Gauge>& poolReady_;

@@ -16,6 +16,7 @@
 #include "host/routing/model_rewrite.h"
 #include "host/runtime/metrics.h"
 #include "host/runtime/model_routing.h"
+#include "host/runtime/slo.h"
 #include "host/scheduling/request_context.h"
 #include "host/scheduling/scheduler.h"
 
@@ -27,6 +28,8 @@ using extproc::RoutingDecision;
 using scheduling::RequestContext;
 
 constexpr char kFairnessHeader[] = "x-gateway-inference-fairness-id";
+constexpr char kModelNameHeader[] = "x-gateway-model-name";
+constexpr char kBaseModelNameHeader[] = "x-gateway-base-model-name";
 
 const std::string* findHeader(const HeaderList& headers, std::string_view name) {
   for (const auto& [k, v] : headers) {
@@ -78,14 +81,30 @@ bool allStale(const std::vector<const epp_endpoint_view*>& candidates) {
   return !candidates.empty();
 }
 
-// The response path of one routed request: response hooks, usage, in-flight counts.
+// The headers set on a routed request upstream: the plugins' own, plus the routed model's
+// name (and a LoRA adapter's base model) when routing.modelNameHeader is on.
+extproc::HeaderList upstreamHeaders(const ConfigSnapshot& snap, const DecisionRecord& record,
+                                    const RequestContext& request) {
+  extproc::HeaderList out = request.upstreamHeaders();
+  if (snap.config.routing.modelNameHeader) {
+    out.emplace_back(kModelNameHeader, record.targetModel);
+    if (record.routing && !record.routing->baseModel.empty()) {
+      out.emplace_back(kBaseModelNameHeader, record.routing->baseModel);
+    }
+  }
+  return out;
+}
+
+// The response path of one routed request: response hooks, usage, in-flight counts, SLOs.
 class Observer final : public extproc::ResponseObserver {
  public:
   Observer(ConfigSnapshotPtr config, std::unique_ptr<RequestContext> request,
            const epp_endpoint_view* target, int targetIndex,
-           std::weak_ptr<flowcontrol::FlowController> flow)
+           std::weak_ptr<flowcontrol::FlowController> flow, const DecisionRecord& record)
       : config_(std::move(config)),
         request_(std::move(request)),
+        slo_{record.sloTtftMs, record.sloTpotMs},
+        profile_(record.primaryProfile),
         // The snapshot's own view: `target` may be a short-lived copy (live in-flight counts).
         target_(targetIndex >= 0 ? request_->endpoints().view(targetIndex) : target),
         targetIndex_(targetIndex),
@@ -126,6 +145,7 @@ class Observer final : public extproc::ResponseObserver {
 
   void onResponseBody(std::string& chunk, bool endOfStream) override {
     common::ScopedRequestId logScope(request_->fields().requestId);
+    if (firstTokenNs_ == 0 && !chunk.empty()) firstTokenNs_ = common::monotonicNowNs();
     if (rewriteBack_) rewriteBack_->rewrite(chunk, endOfStream);
     if (!usage_) usage_ = std::make_unique<request::UsageParser>(false);
     usage_->feed(chunk, endOfStream);
@@ -157,6 +177,13 @@ class Observer final : public extproc::ResponseObserver {
     double seconds = static_cast<double>(response_.completed_ns - f.receivedNs) / 1e9;
     Metrics::get().requestCompleted(f.model, f.targetModel, seconds, response_.usage.prompt_tokens,
                                     response_.usage.completion_tokens);
+    SloMeasurement m;
+    m.receivedNs = f.receivedNs;
+    m.firstTokenNs = firstTokenNs_;
+    m.completedNs = response_.completed_ns;
+    m.completionTokens = response_.usage.completion_tokens;
+    m.succeeded = completed && response_.status_code >= 200 && response_.status_code < 300;
+    recordSlo(slo_, m, f.model, profile_);
   }
 
  private:
@@ -168,6 +195,9 @@ class Observer final : public extproc::ResponseObserver {
 
   ConfigSnapshotPtr config_;
   std::unique_ptr<RequestContext> request_;
+  SloTargets slo_;
+  std::string profile_;
+  int64_t firstTokenNs_ = 0;
   const epp_endpoint_view* target_;
   int targetIndex_;
   std::weak_ptr<flowcontrol::FlowController> flow_;
@@ -403,6 +433,9 @@ std::unique_ptr<Pipeline::Pending> Pipeline::prepare(
                               in.requestId, *objective);
     }
   }
+  SloTargets slo = readSloTargets(in.headers, in.requestId);
+  record.sloTtftMs = slo.ttftMs;
+  record.sloTpotMs = slo.tpotMs;
   metrics.requestStarted(record.model, record.targetModel, record.priority);
   if (!route.ok()) return fail(route.httpStatus, route.errorCode.c_str(), route.errorMessage);
 
@@ -514,11 +547,11 @@ RoutingDecision Pipeline::schedule(Pending& pending) {
         candidates[roundRobin_.fetch_add(1, std::memory_order_relaxed) % candidates.size()];
     RoutingDecision d;
     d.destination = std::string(pick->host_port.ptr, pick->host_port.len);
-    d.setHeaders = request->upstreamHeaders();
+    d.setHeaders = upstreamHeaders(*snap, record, *request);
     record.primaryProfile = "degraded-round-robin";
     record.picks = {d.destination};
-    d.observer =
-        std::make_unique<Observer>(snap, std::move(request), pick, eps->findById(pick->id), flow_);
+    d.observer = std::make_unique<Observer>(snap, std::move(request), pick, eps->findById(pick->id),
+                                            flow_, record);
     decisions_.add(std::move(record));
     return d;
   }
@@ -560,12 +593,12 @@ RoutingDecision Pipeline::schedule(Pending& pending) {
 
   RoutingDecision d;
   d.destination = joinDestinations(result.targets);
-  d.setHeaders = request->upstreamHeaders();
+  d.setHeaders = upstreamHeaders(*snap, record, *request);
   for (const auto* t : result.targets)
     record.picks.emplace_back(t->host_port.ptr, t->host_port.len);
   const epp_endpoint_view* primary = result.targets.front();
   int index = eps->findById(primary->id);
-  d.observer = std::make_unique<Observer>(snap, std::move(request), primary, index, flow_);
+  d.observer = std::make_unique<Observer>(snap, std::move(request), primary, index, flow_, record);
   decisions_.add(std::move(record));
   return d;
 }

@@ -344,5 +344,41 @@ endpoints:
   EXPECT_EQ(lastDecision()["routing"].value("loraFallback", ""), "");
 }
 
+TEST_F(EppdRoutingTest, ModelNameHeadersAreSetUpstreamWhenConfigured) {
+  const std::string routing = R"(
+routing:
+  modelNameHeader: true
+  models:
+  - base
+  - {name: sql-lora, baseModel: base}
+endpoints:
+- {address: 10.3.0.1, port: 8000, scrape: false}
+)";
+  start(std::string(kHeader) + routing);
+  ASSERT_EQ(eppd_->setEndpointState(
+                R"({"endpoint":"10.3.0.1:8000","activeLoras":["sql-lora"],"maxLoras":2})"),
+            200);
+  RequestResult base = send(chat("base"), {{"x-gateway-model-name", "spoofed"}});
+  ASSERT_TRUE(base.routed) << base.immediateBody;
+  ASSERT_NE(base.setHeader("x-gateway-model-name"), nullptr);
+  EXPECT_EQ(*base.setHeader("x-gateway-model-name"), "base");
+  EXPECT_EQ(base.setHeader("x-gateway-base-model-name"), nullptr);
+
+  RequestResult lora = send(chat("sql-lora"));
+  ASSERT_TRUE(lora.routed) << lora.immediateBody;
+  ASSERT_NE(lora.setHeader("x-gateway-model-name"), nullptr);
+  EXPECT_EQ(*lora.setHeader("x-gateway-model-name"), "sql-lora");
+  ASSERT_NE(lora.setHeader("x-gateway-base-model-name"), nullptr);
+  EXPECT_EQ(*lora.setHeader("x-gateway-base-model-name"), "base");
+  EXPECT_EQ(lastDecision()["routing"]["baseModel"], "base");
+}
+
+TEST_F(EppdRoutingTest, ModelNameHeadersAreOffByDefault) {
+  start(std::string(kHeader) + "endpoints:\n- {address: 10.3.0.1, port: 8000, scrape: false}\n");
+  RequestResult r = send(chat("base"));
+  ASSERT_TRUE(r.routed) << r.immediateBody;
+  EXPECT_EQ(r.setHeader("x-gateway-model-name"), nullptr);
+}
+
 }  // namespace
 }  // namespace epp::testing
