@@ -1,12 +1,14 @@
 #include "host/admin/admin_server.h"
 
 #include <CivetServer.h>
+#include <prometheus/counter.h>
 
 #include <cstdlib>
 
 #include "host/admin/admin_json.h"
 #include "host/common/clock.h"
 #include "host/common/logging.h"
+#include "host/common/metrics_registry.h"
 
 namespace epp::admin {
 namespace {
@@ -97,7 +99,50 @@ size_t queryCount(mg_connection* conn, size_t fallback) {
   return fallback;
 }
 
+prometheus::Family<prometheus::Counter>& unauthorizedFamily() {
+  static auto& family = []() -> prometheus::Family<prometheus::Counter>& {
+    auto& f = prometheus::BuildCounter()
+                  .Name("eppd_admin_unauthorized_requests_total")
+                  .Help("Admin requests refused with 401: bearer token missing, invalid, or "
+                        "the token file unavailable")
+                  .Register(common::metricsRegistry());
+    for (const char* reason : {"missing", "invalid", "unavailable"}) f.Add({{"reason", reason}});
+    return f;
+  }();
+  return family;
+}
+
 }  // namespace
+
+// Runs before every handler (the "**" pattern matches every path, unknown ones too).
+class AdminServer::TokenCheck : public CivetAuthHandler {
+ public:
+  explicit TokenCheck(std::shared_ptr<AdminToken> token) : token_(std::move(token)) {
+    unauthorizedFamily();
+  }
+  bool authorize(CivetServer*, mg_connection* conn) override {
+    AdminToken::Verdict verdict = token_->check(mg_get_header(conn, "Authorization"));
+    if (verdict == AdminToken::Verdict::kAllowed) return true;
+    const mg_request_info* info = mg_get_request_info(conn);
+    const char* reason = AdminToken::reason(verdict);
+    unauthorizedFamily().Add({{"reason", reason}}).Increment();
+    common::logger()->warn("admin: 401 for {} {} from {}: bearer token {}", info->request_method,
+                           info->local_uri != nullptr ? info->local_uri : "", info->remote_addr,
+                           reason);
+    std::string text = json{{"error", std::string("unauthorized: bearer token ") + reason}}.dump();
+    text += "\n";
+    mg_printf(conn,
+              "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Bearer realm=\"eppd-admin\"\r\n"
+              "Content-Type: application/json\r\nContent-Length: %zu\r\n"
+              "Cache-Control: no-store\r\nConnection: close\r\n\r\n",
+              text.size());
+    mg_write(conn, text.data(), text.size());
+    return false;
+  }
+
+ private:
+  std::shared_ptr<AdminToken> token_;
+};
 
 struct AdminServer::Handlers {
   std::unique_ptr<JsonGet> config, plugins, endpoints, decisions, flowControl;
@@ -109,8 +154,8 @@ AdminServer::~AdminServer() {
   server_.reset();  // stops the worker threads before the handlers go
 }
 
-common::Result<std::unique_ptr<AdminServer>> AdminServer::start(const std::string& address,
-                                                                int port, AdminSources src) {
+common::Result<std::unique_ptr<AdminServer>> AdminServer::start(
+    const std::string& address, int port, AdminSources src, std::shared_ptr<AdminToken> token) {
   std::unique_ptr<AdminServer> admin(new AdminServer());
   std::string listen = (address.find(':') != std::string::npos ? "[" + address + "]" : address) +
                        ":" + std::to_string(port);
@@ -122,6 +167,10 @@ common::Result<std::unique_ptr<AdminServer>> AdminServer::start(const std::strin
   }
   auto ports = admin->server_->getListeningPorts();
   admin->port_ = ports.empty() ? port : ports.front();
+  if (token) {
+    admin->tokenCheck_ = std::make_unique<TokenCheck>(std::move(token));
+    admin->server_->addAuthHandler("**", admin->tokenCheck_.get());
+  }
 
   auto h = std::make_unique<Handlers>();
   auto live = [src] {

@@ -16,6 +16,10 @@
 //                          "activeLoras": [...], ...}. From then on the scraper leaves that
 //                          endpoint alone; {"endpoint": "ip:port", "manual": false} hands it
 //                          back.
+//
+// With a token (server.adminTokenFile, admin_auth.h), every request must carry
+// "Authorization: Bearer <token>"; others get 401, are logged with the peer address and
+// counted in eppd_admin_unauthorized_requests_total{reason}.
 #pragma once
 
 #include <functional>
@@ -24,6 +28,7 @@
 #include <string>
 #include <vector>
 
+#include "host/admin/admin_auth.h"
 #include "host/common/result.h"
 #include "host/datalayer/endpoint_snapshot.h"
 #include "host/flowcontrol/flow_queues.h"
@@ -51,17 +56,20 @@ struct AdminSources {
 
 class AdminServer {
  public:
-  // Binds "address:port" (port 0 picks a free port).
-  static common::Result<std::unique_ptr<AdminServer>> start(const std::string& address, int port,
-                                                            AdminSources sources);
+  // Binds "address:port" (port 0 picks a free port). With `token`, every request needs it.
+  static common::Result<std::unique_ptr<AdminServer>> start(
+      const std::string& address, int port, AdminSources sources,
+      std::shared_ptr<AdminToken> token = nullptr);
   ~AdminServer();
   int port() const { return port_; }
 
  private:
   AdminServer() = default;
   struct Handlers;
+  class TokenCheck;
   std::unique_ptr<CivetServer> server_;
   std::unique_ptr<Handlers> handlers_;
+  std::unique_ptr<TokenCheck> tokenCheck_;
   int port_ = 0;
 };
 

@@ -89,6 +89,17 @@ int run(int argc, char** argv) {
   serve->add_option("--metrics-port", so.metricsPort, "Prometheus /metrics port (default 9090)");
   serve->add_option("--admin-port", so.adminPort, "Admin HTTP port (default 9091; 0: any)");
   serve->add_option("--admin-address", so.adminAddress, "Admin bind address (default 127.0.0.1)");
+  serve->add_option("--metrics-address", so.metricsAddress,
+                    "Metrics bind address (default 127.0.0.1; 0.0.0.0 for Prometheus in a "
+                    "cluster)");
+  serve->add_option("--admin-token-file", so.adminTokenFile,
+                    "Require 'Authorization: Bearer <token>' on the admin endpoint; the token "
+                    "is this file's content, re-read when it changes");
+  serve->add_option("--tls-cert-file", so.tlsCertFile,
+                    "Serve ext_proc over TLS with this PEM certificate chain (re-read on change)");
+  serve->add_option("--tls-key-file", so.tlsKeyFile, "The PEM private key of --tls-cert-file");
+  serve->add_option("--tls-client-ca-file", so.tlsClientCaFile,
+                    "mTLS: require client certificates signed by these PEM CAs");
   serve->add_option("--ready-file", so.readyFile,
                     "Write the bound ports as JSON here once serving");
   serve->add_option("--drain-seconds", so.drainSeconds, "Drain time on SIGTERM")

@@ -1,6 +1,6 @@
-// eppd's own sections: pluginDirs, pluginPins, endpoints, endpointSources, objectives,
-// server, scraping; and the endpoint list file of the `file` endpoint source. (`routing` is
-// in routing_parse.cc.)
+// eppd's own sections: pluginDirs, pluginPins, pluginSha256, endpoints, endpointSources,
+// objectives, server, scraping; and the endpoint list file of the `file` endpoint source.
+// (`routing` is in routing_parse.cc.)
 #include <arpa/inet.h>
 #include <fmt/format.h>
 
@@ -127,6 +127,35 @@ void parsePluginPins(Diagnostics& diag, const Field& field, PickerConfig& config
       continue;
     }
     if (auto library = readString(diag, entry.value)) config.pluginPins[entry.key] = *library;
+  }
+}
+
+void parsePluginSha256(Diagnostics& diag, const Field& field, PickerConfig& config) {
+  for (const MapEntry& entry : readMap(diag, field, /*nullIsEmpty=*/true)) {
+    const std::string& file = entry.key;
+    if (file.empty() || file.back() == '/' ||
+        (file.find('/') != std::string::npos && file.front() != '/')) {
+      diag.error(entry.keyWhere,
+                 fmt::format("{}: '{}' is neither a plugin file name nor an absolute path",
+                             field.name(), file));
+      continue;
+    }
+    auto text = readString(diag, entry.value);
+    if (!text) continue;
+    std::string hex = *text;
+    std::transform(hex.begin(), hex.end(), hex.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    bool valid = hex.size() == 64 && std::all_of(hex.begin(), hex.end(), [](char c) {
+                   return std::isxdigit(static_cast<unsigned char>(c)) != 0;
+                 });
+    if (!valid) {
+      diag.error(entry.value.where,
+                 fmt::format("{}: expected 64 hex digits (a SHA-256, as sha256sum prints it), "
+                             "got '{}'",
+                             entry.value.name(), *text));
+      continue;
+    }
+    config.pluginSha256[file] = hex;
   }
 }
 
@@ -480,10 +509,40 @@ void parseObjectives(Diagnostics& diag, const Field& field, PickerConfig& config
   }
 }
 
+namespace {
+
+void parseTls(Diagnostics& diag, const Field& field, TlsSpec& tls) {
+  MapReader map(diag, field, {"certFile", "keyFile", "clientCaFile", "refreshInterval"},
+                /*nullIsEmpty=*/true);
+  if (!map.isMap() || field.isNull()) return;
+  auto file = [&](std::string_view key, std::string& target, bool required) {
+    auto f = required ? map.required(key) : map.get(key);
+    if (!f) return;
+    if (auto text = readString(diag, *f)) target = *text;
+  };
+  file("certFile", tls.certFile, true);
+  file("keyFile", tls.keyFile, true);
+  file("clientCaFile", tls.clientCaFile, false);
+  if (auto f = map.get("refreshInterval")) {
+    if (auto ns = readDurationNs(diag, *f)) {
+      if (*ns < 1'000'000'000 || *ns > int64_t{3600} * 1'000'000'000) {
+        diag.error(f->where, f->name() + ": must be between 1s and 1h");
+      } else {
+        // gRPC's file watcher counts whole seconds.
+        tls.refreshIntervalNs = (*ns + 999'999'999) / 1'000'000'000 * 1'000'000'000;
+      }
+    }
+  }
+}
+
+}  // namespace
+
 void parseServer(Diagnostics& diag, const Field& field, PickerConfig& config) {
   MapReader server(diag, field,
                    {"extprocPort", "healthPort", "metricsPort", "adminPort", "adminAddress",
-                    "metricsAddress", "decisionHistory", "maxRetainedSnapshots"},
+                    "metricsAddress", "decisionHistory", "maxRetainedSnapshots", "tls",
+                    "adminTokenFile", "adminToken", "maxRequestBodyBytes", "maxRequestHeaders",
+                    "maxRequestHeaderBytes"},
                    /*nullIsEmpty=*/true);
   ServerSpec& spec = config.server;
   const std::array<std::pair<std::string_view, int*>, 4> ports = {{
@@ -521,6 +580,33 @@ void parseServer(Diagnostics& diag, const Field& field, PickerConfig& config) {
   }
   if (auto f = server.get("maxRetainedSnapshots")) {
     if (auto n = readInt(diag, *f, 1, 1000)) spec.maxRetainedSnapshots = static_cast<int>(*n);
+  }
+  if (auto f = server.get("tls")) parseTls(diag, *f, spec.tls);
+  if (auto f = server.get("adminTokenFile")) {
+    if (auto text = readString(diag, *f)) spec.adminTokenFile = *text;
+  }
+  if (auto f = server.get("adminToken")) {
+    // The config is no place for a secret: it sits in ConfigMaps and repositories, and
+    // its hash and contents travel through logs and the admin view.
+    diag.error(f->where,
+               "server.adminToken: a token is not accepted in the config; write it to a file "
+               "readable only by eppd (a Kubernetes Secret volume) and set adminTokenFile");
+  }
+  auto bytes = [&](std::string_view key, int64_t min, int64_t max, int64_t& target) {
+    auto f = server.get(key);
+    if (!f) return;
+    auto n = readBytes(diag, *f);
+    if (!n) return;
+    if (*n < min || *n > max) {
+      diag.error(f->where, fmt::format("{}: must be between {} and {} bytes", f->name(), min, max));
+      return;
+    }
+    target = *n;
+  };
+  bytes("maxRequestBodyBytes", 1, int64_t{1} << 30, spec.maxRequestBodyBytes);
+  bytes("maxRequestHeaderBytes", 1024, int64_t{16} << 20, spec.maxRequestHeaderBytes);
+  if (auto f = server.get("maxRequestHeaders")) {
+    if (auto n = readInt(diag, *f, 1, 10'000)) spec.maxRequestHeaders = static_cast<int>(*n);
   }
 }
 

@@ -42,6 +42,7 @@ constexpr Section kSections[] = {
     {"parser", &sections::parseParser},
     {"pluginDirs", &sections::parsePluginDirs},
     {"pluginPins", &sections::parsePluginPins},
+    {"pluginSha256", &sections::parsePluginSha256},
     {"endpoints", &sections::parseEndpoints},
     {"endpointSources", &sections::parseEndpointSources},
     {"decisionTrees", &sections::parseDecisionTrees},
@@ -148,25 +149,30 @@ Result<PickerConfig> loadConfigFile(const std::string& path) {
   }
   auto config = parseConfig(text, path);
   if (!config) return config;
-  fs::path base = fs::absolute(fs::path(path), ec).parent_path();
-  for (std::string& dir : config->pluginDirs) {
-    if (fs::path(dir).is_relative()) dir = (base / dir).lexically_normal().string();
-  }
-  if (std::string& ca = config->scraping.caFile; !ca.empty() && fs::path(ca).is_relative()) {
-    ca = (base / ca).lexically_normal().string();
-  }
-  for (EndpointSourceSpec& source : config->endpointSources) {
-    if (source.kind == EndpointSourceSpec::Kind::kFile && fs::path(source.path).is_relative()) {
-      source.path = (base / source.path).lexically_normal().string();
-    }
-    for (std::string* file : {&source.kubernetes.tokenFile, &source.kubernetes.caFile}) {
-      if (source.kind == EndpointSourceSpec::Kind::kKubernetes && !file->empty() &&
-          fs::path(*file).is_relative()) {
-        *file = (base / *file).lexically_normal().string();
-      }
-    }
-  }
+  makePathsAbsolute(*config, fs::absolute(fs::path(path), ec).parent_path());
   return config;
+}
+
+void makePathsAbsolute(PickerConfig& config, const std::filesystem::path& base) {
+  namespace fs = std::filesystem;
+  auto absolute = [&](std::string& file) {
+    if (!file.empty() && fs::path(file).is_relative()) {
+      file = (base / file).lexically_normal().string();
+    }
+  };
+  for (std::string& dir : config.pluginDirs) absolute(dir);
+  absolute(config.scraping.caFile);
+  for (EndpointSourceSpec& source : config.endpointSources) {
+    if (source.kind == EndpointSourceSpec::Kind::kFile) absolute(source.path);
+    if (source.kind == EndpointSourceSpec::Kind::kKubernetes) {
+      absolute(source.kubernetes.tokenFile);
+      absolute(source.kubernetes.caFile);
+    }
+  }
+  absolute(config.server.tls.certFile);
+  absolute(config.server.tls.keyFile);
+  absolute(config.server.tls.clientCaFile);
+  absolute(config.server.adminTokenFile);
 }
 
 PickerConfig defaultConfig() {

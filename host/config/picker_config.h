@@ -3,7 +3,7 @@
 // An EndpointPickerConfig as eppd reads it: the reference schema (apiVersion
 // inference.networking.x-k8s.io/v1alpha1 or llm-d.ai/v1alpha1, kind EndpointPickerConfig,
 // featureGates, plugins, schedulingProfiles, saturationDetector, dataLayer, flowControl,
-// parser) plus eppd's own keys, kept apart (pluginDirs, pluginPins, endpoints,
+// parser) plus eppd's own keys, kept apart (pluginDirs, pluginPins, pluginSha256, endpoints,
 // decisionTrees, objectives, routing, server, scraping). Parsing is strict: an unknown key,
 // a wrong type, a duplicate name or a dangling reference is an error carrying file:line:col.
 //
@@ -19,6 +19,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <optional>
@@ -213,18 +214,42 @@ struct ScrapingSpec {
   std::string caFile;  // absolute after loadConfigFile
 };
 
+// TLS on the ext_proc listener (`server.tls`). The three files are re-read every
+// refreshInterval: a rotated certificate reaches new connections without a restart.
+struct TlsSpec {
+  std::string certFile;      // PEM certificate chain, leaf first; absolute after loadConfigFile
+  std::string keyFile;       // PEM private key of the leaf
+  std::string clientCaFile;  // empty: TLS; set: mTLS, clients must present a certificate
+                             // that chains to these CAs
+  int64_t refreshIntervalNs = 5'000'000'000;
+  bool enabled() const { return !certFile.empty(); }
+  bool operator==(const TlsSpec&) const = default;
+};
+
 // Ports 0..65535 (0: pick a free port); addresses are IP literals.
 struct ServerSpec {
   int extprocPort = 9002;
   int healthPort = 9003;
   int metricsPort = 9090;
   int adminPort = 9091;
+  // The admin view can change routing (POST /endpoints/state, /reload) and /metrics names
+  // every model and endpoint: neither is exposed beyond the host unless configured.
   std::string adminAddress = "127.0.0.1";
-  std::string metricsAddress = "0.0.0.0";
+  std::string metricsAddress = "127.0.0.1";
   int decisionHistory = 256;  // decisions kept for /decisions; 0 disables; at most 100000
   // Old config snapshots that in-flight requests may still hold after reloads before eppd
   // warns (they cannot be freed early); 1..1000.
   int maxRetainedSnapshots = 8;
+  TlsSpec tls;
+  // When set, every admin request needs "Authorization: Bearer <the file's content>"; the
+  // file is re-read when it changes. Absolute after loadConfigFile.
+  std::string adminTokenFile;
+  // Request limits, answered through ImmediateResponse: 413 for a body over
+  // maxRequestBodyBytes, 431 for request headers (or trailers) over maxRequestHeaders
+  // entries or maxRequestHeaderBytes (names plus values) in all.
+  int64_t maxRequestBodyBytes = int64_t{32} << 20;
+  int maxRequestHeaders = 200;
+  int64_t maxRequestHeaderBytes = int64_t{96} << 10;
 };
 
 // An InferenceObjective: requests naming it in header x-gateway-inference-objective get its
@@ -356,6 +381,9 @@ struct PickerConfig {
   // parseConfig keeps them as written.
   std::vector<std::string> pluginDirs;
   std::map<std::string, std::string> pluginPins;  // type -> library name or file
+  // Plugin file name (any plugin directory) or absolute path -> the lower-case hex SHA-256
+  // it must have; another content is refused before it is loaded.
+  std::map<std::string, std::string> pluginSha256;
   std::vector<EndpointSpec> endpoints;
   std::vector<EndpointSourceSpec> endpointSources;
   std::vector<DecisionTreeSpec> decisionTrees;
@@ -381,8 +409,12 @@ common::Result<PickerConfig> parseConfig(const std::string& text, const std::str
 common::Result<std::vector<EndpointSpec>> parseEndpointList(const std::string& text,
                                                             const std::string& file);
 
-// Reads and parses a file (source = the path); files over 4 MiB are refused.
+// Reads and parses a file (source = the path); files over 4 MiB are refused. Relative
+// paths in it are made absolute against the file's directory (makePathsAbsolute).
 common::Result<PickerConfig> loadConfigFile(const std::string& path);
+// Every relative file or directory path of `config` (pluginDirs, scraping.caFile, endpoint
+// source files, server.tls files, server.adminTokenFile) made absolute against `base`.
+void makePathsAbsolute(PickerConfig& config, const std::filesystem::path& base);
 // The configuration used without a file: the reference default profile (queue-scorer 2,
 // kv-cache-utilization-scorer 2, prefix-cache-scorer 3, max-score-picker).
 PickerConfig defaultConfig();

@@ -32,6 +32,7 @@ void parseFlowControl(Diagnostics& diag, const Field& field, PickerConfig& confi
 // eppd's sections (eppd_sections.cc).
 void parsePluginDirs(Diagnostics& diag, const Field& field, PickerConfig& config);
 void parsePluginPins(Diagnostics& diag, const Field& field, PickerConfig& config);
+void parsePluginSha256(Diagnostics& diag, const Field& field, PickerConfig& config);
 void parseEndpoints(Diagnostics& diag, const Field& field, PickerConfig& config);
 void parseEndpointSources(Diagnostics& diag, const Field& field, PickerConfig& config);
 void parseObjectives(Diagnostics& diag, const Field& field, PickerConfig& config);

@@ -17,6 +17,8 @@ const char* errorCodeForStatus(int httpStatus) {
       return "NotFound";
     case 413:
       return "PayloadTooLarge";
+    case 431:
+      return "RequestHeaderFieldsTooLarge";
     case 429:
       return "ResourceExhausted";
     case 500:

@@ -4,6 +4,10 @@
 // (9003), as the reference EPP has them. The ext_proc listener answers health checks too,
 // because Envoy's cluster health check (grpc_health_check.service_name
 // envoy.service.ext_proc.v3.ExternalProcessor) goes to the ext_proc port.
+//
+// `credentials` (TLS or mTLS) apply to the ext_proc listener only. The health listener is
+// always plaintext: the kubelet's gRPC probes cannot speak TLS, and it serves nothing but
+// the serving status (Envoy's health check over TLS goes to the ext_proc port).
 #pragma once
 
 #include <grpcpp/grpcpp.h>
@@ -27,7 +31,7 @@ struct ServerOptions {
   std::string address = "0.0.0.0:9002";
   // Listener for grpc.health.v1 alone; empty: none.
   std::string healthAddress = "0.0.0.0:9003";
-  // Null: plaintext.
+  // The ext_proc listener's; null: plaintext.
   std::shared_ptr<grpc::ServerCredentials> credentials;
   StreamOptions stream;
 };

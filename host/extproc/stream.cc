@@ -1,5 +1,7 @@
 #include "host/extproc/stream.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <exception>
 #include <utility>
@@ -107,6 +109,7 @@ bool Stream::onRequestHeaders(Lock& lock) {
   pb::HttpHeaders& message = *request_.mutable_request_headers();
   RequestInput& input = *input_;
   input.receivedNs = common::monotonicNowNs();
+  if (headersOverLimitLocked(message.headers(), "headers")) return false;
   takeHeaders(*message.mutable_headers(), input.headers);
 
   std::string* id = nullptr;
@@ -154,6 +157,7 @@ bool Stream::onRequestBody(Lock& lock) {
     common::logger()->warn("extproc request_id={} request body over {} bytes: 413", requestId_,
                            limit);
     requestBodyBytes_ = input.body.size() + chunk.size();
+    limit_ = "body_bytes";
     rejectLocked(413, errorCodeForStatus(413),
                  "request body exceeds " + std::to_string(limit) + " bytes", {});
     return false;
@@ -176,6 +180,7 @@ bool Stream::onRequestTrailers(Lock& lock) {
                                ? "request_trailers before request_headers"
                                : "request_trailers after the request ended");
   }
+  if (headersOverLimitLocked(request_.request_trailers().trailers(), "trailers")) return false;
   takeHeaders(*request_.mutable_request_trailers()->mutable_trailers(), input_->trailers);
   trailersSeen_ = true;
   route(lock);
@@ -348,6 +353,32 @@ void Stream::rejectLocked(int httpStatus, std::string_view code, std::string_vie
   finishStatus_ = grpc::Status::OK;
 }
 
+bool Stream::headersOverLimitLocked(const pb::HeaderMap& map, std::string_view what) {
+  const StreamOptions& options = context_->options;
+  size_t bytes = 0;
+  const std::string* id = nullptr;
+  for (const pb::HeaderValue& header : map.headers()) {
+    bytes += header.key().size() + header.value().size() + header.raw_value().size();
+    if (header.key() == kRequestIdHeader) id = &headerValue(header);
+  }
+  const size_t count = static_cast<size_t>(map.headers_size());
+  const bool tooMany = count > options.maxRequestHeaders;
+  if (!tooMany && bytes <= options.maxRequestHeaderBytes) return false;
+  if (requestId_.empty()) {
+    // Refused before the headers were read: the log and the client still get an id.
+    requestId_ = id != nullptr && !id->empty() ? *id : newRequestId();
+  }
+  limit_ = tooMany ? "header_count" : "header_bytes";
+  std::string message =
+      tooMany ? fmt::format("request {}: {} entries, more than {}", what, count,
+                            options.maxRequestHeaders)
+              : fmt::format("request {}: {} bytes, more than {}", what, bytes,
+                            options.maxRequestHeaderBytes);
+  common::logger()->warn("extproc request_id={} {}: 431", requestId_, message);
+  rejectLocked(431, errorCodeForStatus(431), message, {{std::string(kRequestIdHeader), requestId_}});
+  return true;
+}
+
 bool Stream::violationLocked(std::string_view what) {
   protocolError_ = true;
   common::logger()->warn("extproc request_id={} protocol violation: {}", requestId_, what);
@@ -440,6 +471,7 @@ void Stream::OnDone() {
     outcome.requestId = std::move(requestId_);
     outcome.httpStatus = httpStatus_;
     outcome.errorCode = std::move(errorCode_);
+    outcome.limit = std::move(limit_);
     outcome.destination = std::move(destination_);
     outcome.requestBodyBytes = requestBodyBytes_;
     outcome.responseBodyBytes = responseBodyBytes_;

@@ -99,6 +99,8 @@ class Stream final : public grpc::ServerBidiReactor<pb::ProcessingRequest, pb::P
   void rejectLocked(int httpStatus, std::string_view code, std::string_view message,
                     const HeaderList& headers);
   bool violationLocked(std::string_view what);
+  // Answers 431 when `map` is over a header limit; `what` is "headers" or "trailers".
+  bool headersOverLimitLocked(const pb::HeaderMap& map, std::string_view what);
   void markCancelled();
 
   // Starts the next write, or finishes the stream when nothing is left to do.
@@ -140,6 +142,7 @@ class Stream final : public grpc::ServerBidiReactor<pb::ProcessingRequest, pb::P
 
   int httpStatus_ = 0;
   std::string errorCode_;
+  std::string limit_;
   size_t requestBodyBytes_ = 0;
   size_t responseBodyBytes_ = 0;
   int64_t startNs_ = 0;

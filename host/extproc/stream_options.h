@@ -29,6 +29,9 @@ struct StreamOutcome {
   // The ImmediateResponse status, 0 otherwise.
   int httpStatus = 0;
   std::string errorCode;
+  // The request limit that refused the request ("body_bytes", "header_count",
+  // "header_bytes"), empty otherwise.
+  std::string limit;
   std::string destination;
   size_t requestBodyBytes = 0;
   size_t responseBodyBytes = 0;
@@ -41,8 +44,13 @@ struct StreamOutcome {
 
 struct StreamOptions {
   // Request bodies above this are answered with 413 (GIE buffers without a limit; a bound
-  // keeps one client from taking the process's memory).
-  size_t maxRequestBodyBytes = 64u << 20;
+  // keeps one client from taking the process's memory). Checked before each chunk is
+  // appended, so no more than this is ever buffered.
+  size_t maxRequestBodyBytes = 32u << 20;
+  // Request headers (or trailers) with more entries, or more bytes of names and values in
+  // all, are answered with 431 before they are copied.
+  size_t maxRequestHeaders = 200;
+  size_t maxRequestHeaderBytes = 96u << 10;
   // Largest body chunk sent back to Envoy; GIE's BodyByteLimit.
   size_t maxChunkBytes = 62000;
   // GIE re-sets content-length to the size of the body it sends (Envoy strips it in

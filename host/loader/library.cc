@@ -196,13 +196,18 @@ class LoadedLibrary::Loader {
 
 Result<std::shared_ptr<LoadedLibrary>> LoadedLibrary::load(const std::filesystem::path& source,
                                                            const std::filesystem::path& cache_dir,
-                                                           HostAbi host) {
+                                                           HostAbi host,
+                                                           std::string_view expected_sha256) {
   auto fail = [&](const std::string& reason) { return Error{source.string() + ": " + reason}; };
   try {
     auto bytes = readFile(source);
     if (!bytes) return fail(bytes.error());
     if (auto elf = checkElfSharedObject(*bytes); !elf) return fail(elf.error());
     std::string sha = common::sha256Hex(*bytes);
+    if (!expected_sha256.empty() && sha != expected_sha256) {
+      return fail(fmt::format("refused: its sha256 is {}, but the config pins {}", sha,
+                              expected_sha256));
+    }
 
     LibraryCache& cache = LibraryCache::get();
     if (LibraryPtr existing = cache.findOrReserve(sha)) {

@@ -6,46 +6,82 @@
 #include <algorithm>
 #include <system_error>
 
+#include "host/loader/file_trust.h"
+
 namespace epp::loader {
 
 PluginRegistry::PluginRegistry(Options options) : options_(std::move(options)) {}
 
-std::vector<std::filesystem::path> PluginRegistry::listPluginFiles(
+std::vector<PluginRegistry::PluginFile> PluginRegistry::listPluginFiles(
     const std::filesystem::path& dir) {
-  std::vector<std::filesystem::path> files;
+  std::vector<PluginFile> files;
+  auto trusted = checkPluginDirectory(dir);
+  if (!trusted) {
+    errors_.push_back({dir, trusted.error()});
+    return files;
+  }
   std::error_code ec;
-  std::filesystem::directory_iterator it(dir, ec);
+  std::filesystem::directory_iterator it(*trusted, ec);
   if (ec) {
     errors_.push_back(
         {dir, fmt::format("{}: cannot read plugin directory: {}", dir.string(), ec.message())});
     return files;
   }
   for (; it != std::filesystem::directory_iterator(); it.increment(ec)) {
-    const std::filesystem::path& path = it->path();
-    std::string name = path.filename().string();
-    if (name.starts_with(".") || path.extension() != ".so") continue;
-    // Follows symlinks: a directory of links to installed plugins is a common layout.
+    std::string name = it->path().filename().string();
+    if (name.starts_with(".") || it->path().extension() != ".so") continue;
+    // A directory that happens to end in .so is no plugin file.
     std::error_code type_ec;
-    if (!it->is_regular_file(type_ec)) continue;
-    files.push_back(path);
+    if (it->is_directory(type_ec) && !it->is_symlink(type_ec)) continue;
+    // Named as configured (not as resolved), so messages and pins use the user's path.
+    std::filesystem::path entry = dir / name;
+    auto resolved = checkPluginFile(*trusted / name, *trusted);
+    if (!resolved) {
+      errors_.push_back({entry, resolved.error()});
+      continue;
+    }
+    files.push_back({entry, *resolved});
   }
   if (ec) {
     errors_.push_back(
         {dir, fmt::format("{}: cannot read plugin directory: {}", dir.string(), ec.message())});
   }
-  std::sort(files.begin(), files.end());
+  std::sort(files.begin(), files.end(),
+            [](const PluginFile& a, const PluginFile& b) { return a.entry < b.entry; });
   return files;
+}
+
+std::string PluginRegistry::hashPinFor(const std::filesystem::path& entry,
+                                       std::vector<bool>& matched) const {
+  std::string expected;
+  size_t i = 0;
+  for (const auto& [key, sha] : hashPins_) {
+    std::error_code ec;
+    if (key == entry.string() || key == entry.filename().string() ||
+        (key.find('/') != std::string::npos && std::filesystem::equivalent(key, entry, ec))) {
+      matched[i] = true;
+      // Pinned by name and by path: the path's pin, the more specific, applies.
+      if (expected.empty() || key.find('/') != std::string::npos) expected = sha;
+    }
+    ++i;
+  }
+  return expected;
 }
 
 bool PluginRegistry::scan(const std::vector<std::filesystem::path>& dirs) {
   errors_.clear();
   libraries_.clear();
   std::map<std::string, std::vector<Candidate>> candidates;
+  std::vector<bool> hashPinMatched(hashPins_.size(), false);
   for (const auto& dir : dirs) {
-    for (const auto& file : listPluginFiles(dir)) {
-      auto library = LoadedLibrary::load(file, options_.cache_dir, options_.host_abi);
+    for (const auto& [file, resolved] : listPluginFiles(dir)) {
+      std::string expected = hashPinFor(file, hashPinMatched);
+      auto library = LoadedLibrary::load(resolved, options_.cache_dir, options_.host_abi, expected);
       if (!library) {
-        errors_.push_back({file, library.error()});
+        // Errors name what was read; name the entry the user put in the directory too.
+        std::string message = library.error();
+        if (resolved != file) message += " (symlink " + file.string() + ")";
+        errors_.push_back({file, std::move(message)});
         continue;
       }
       if (std::find(libraries_.begin(), libraries_.end(), *library) == libraries_.end()) {
@@ -58,6 +94,15 @@ bool PluginRegistry::scan(const std::vector<std::filesystem::path>& dirs) {
                                 [&](const Candidate& c) { return c.library == *library; });
         if (!seen) list.push_back({*library, type, file});
       }
+    }
+  }
+  size_t i = 0;
+  for (const auto& [key, sha] : hashPins_) {
+    if (!hashPinMatched[i++]) {
+      errors_.push_back({{},
+                         fmt::format("sha256 pin for '{}': no such plugin file in the plugin "
+                                     "directories",
+                                     key)});
     }
   }
   types_.clear();

@@ -6,16 +6,13 @@
 namespace epp::runtime {
 namespace {
 
-// As loadConfigFile does for a file it reads itself: relative plugin directories are
-// relative to the config file.
+// As loadConfigFile does for a file it reads itself: relative paths are relative to the
+// config file.
 common::Result<config::PickerConfig> parseText(const std::string& text, const std::string& path) {
   auto parsed = config::parseConfig(text, path);
   if (!parsed) return parsed;
   std::error_code ec;
-  std::filesystem::path base = std::filesystem::absolute(path, ec).parent_path();
-  for (std::string& dir : parsed->pluginDirs) {
-    if (std::filesystem::path(dir).is_relative()) dir = (base / dir).lexically_normal().string();
-  }
+  config::makePathsAbsolute(*parsed, std::filesystem::absolute(path, ec).parent_path());
   return parsed;
 }
 
@@ -51,6 +48,7 @@ common::Result<LoadedConfig> loadConfiguration(const LoadOptions& options, uint6
   out.registry = std::make_shared<loader::PluginRegistry>(
       loader::PluginRegistry::Options{.cache_dir = options.pluginCache});
   out.registry->setPins(parsed->pluginPins);
+  out.registry->setHashPins(parsed->pluginSha256);
   out.registry->scan(out.pluginDirs);
   for (const auto& e : out.registry->errors()) {
     out.pluginWarnings.push_back(e.file.string() + ": " + e.message);

@@ -1,5 +1,6 @@
 #include "host/runtime/serve.h"
 
+#include <fmt/format.h>
 #include <prometheus/exposer.h>
 #include <pthread.h>
 #include <signal.h>
@@ -9,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "host/admin/admin_auth.h"
 #include "host/admin/admin_server.h"
 #include "host/common/logging.h"
 #include "host/common/metrics_registry.h"
@@ -16,6 +18,7 @@
 #include "host/datalayer/metrics_scraper.h"
 #include "host/extproc/health_state.h"
 #include "host/extproc/server.h"
+#include "host/extproc/tls_credentials.h"
 #include "host/runtime/data_events.h"
 #include "host/runtime/endpoint_sources.h"
 #include "host/runtime/live_config.h"
@@ -23,6 +26,7 @@
 #include "host/runtime/pipeline.h"
 #include "host/runtime/pool_metrics.h"
 #include "host/runtime/reload_controller.h"
+#include "host/runtime/security_metrics.h"
 #include "host/runtime/snapshot_reaper.h"
 #include "host/runtime/static_endpoints.h"
 
@@ -46,6 +50,74 @@ sigset_t blockSignals() {
   return set;
 }
 
+// The config's `server:` with the command line's overrides; checks what only makes sense
+// as a whole (a certificate without its key).
+common::Result<config::ServerSpec> serverSettings(const ServeOptions& options,
+                                                  config::ServerSpec server) {
+  if (options.adminAddress) server.adminAddress = *options.adminAddress;
+  if (options.metricsAddress) server.metricsAddress = *options.metricsAddress;
+  if (options.tlsCertFile) server.tls.certFile = *options.tlsCertFile;
+  if (options.tlsKeyFile) server.tls.keyFile = *options.tlsKeyFile;
+  if (options.tlsClientCaFile) server.tls.clientCaFile = *options.tlsClientCaFile;
+  if (options.adminTokenFile) server.adminTokenFile = *options.adminTokenFile;
+  const config::TlsSpec& tls = server.tls;
+  if (tls.certFile.empty() != tls.keyFile.empty()) {
+    return common::Error{"tls: a certificate file and a key file go together; only the " +
+                         std::string(tls.certFile.empty() ? "key" : "certificate") +
+                         " file is given"};
+  }
+  if (!tls.clientCaFile.empty() && tls.certFile.empty()) {
+    return common::Error{"tls: a client CA file (mTLS) needs a certificate and key file"};
+  }
+  return server;
+}
+
+bool isLoopback(const std::string& address) {
+  return address.starts_with("127.") || address == "::1";
+}
+
+// TLS credentials for the ext_proc listener, and a monitor that logs and counts rotations.
+common::Result<std::shared_ptr<grpc::ServerCredentials>> extprocCredentials(
+    const config::TlsSpec& tls, std::unique_ptr<extproc::TlsFileMonitor>& monitor) {
+  extproc::TlsServerFiles files{
+      .certFile = tls.certFile,
+      .keyFile = tls.keyFile,
+      .clientCaFile = tls.clientCaFile,
+      .refresh = std::chrono::seconds(tls.refreshIntervalNs / 1'000'000'000)};
+  auto info = extproc::checkTlsServerFiles(files);
+  if (!info) return common::Error{"ext_proc " + info.error()};
+  auto& log = *common::logger();
+  log.info(
+      "ext_proc TLS: certificate '{}' (serial {}), {}; files re-read every {} s; {}",
+      info->subject, info->serial, info->expired ? "EXPIRED" : "valid",
+      files.refresh.count(),
+      tls.clientCaFile.empty()
+          ? std::string("clients are not authenticated")
+          : fmt::format("mTLS: clients need a certificate signed by one of the {} CAs of {}",
+                        info->clientCaCertificates, tls.clientCaFile));
+  if (info->expired) {
+    log.warn("ext_proc TLS: the certificate in {} has expired: clients will refuse it",
+             tls.certFile);
+  }
+  SecurityMetrics::get().tlsCertificate(info->notAfterUnix);
+  monitor = std::make_unique<extproc::TlsFileMonitor>(
+      files, [](const common::Result<extproc::TlsCertificateInfo>& changed) {
+        SecurityMetrics::get().tlsReload(changed.ok());
+        if (!changed) {
+          common::logger()->error(
+              "ext_proc TLS files changed but are unusable: {}; handshakes fail until they "
+              "are fixed",
+              changed.error());
+          return;
+        }
+        SecurityMetrics::get().tlsCertificate(changed->notAfterUnix);
+        common::logger()->info("ext_proc TLS files changed: certificate '{}' (serial {}){}",
+                               changed->subject, changed->serial,
+                               changed->expired ? ", EXPIRED" : "");
+      });
+  return extproc::makeTlsServerCredentials(files);
+}
+
 }  // namespace
 
 int serve(const ServeOptions& options) {
@@ -65,7 +137,12 @@ int serve(const ServeOptions& options) {
   auto currentSnapshot = [&live]() { return live.current(); };
   ConfigSnapshotPtr snapshot = loaded->snapshot;
   // Listeners and the decision log are sized once: a reload changes neither.
-  const config::ServerSpec server = snapshot->config.server;
+  auto settings = serverSettings(options, snapshot->config.server);
+  if (!settings) {
+    log.error("{}", settings.error());
+    return 1;
+  }
+  const config::ServerSpec server = *settings;
   Metrics::get().configLoaded(snapshot->generation, snapshot->config.sha256);
   Metrics::get().liveSnapshots(1);
   logAdmissionMode(*snapshot);
@@ -93,9 +170,36 @@ int serve(const ServeOptions& options) {
   grpcOptions.address = listenAddress("0.0.0.0", options.extprocPort.value_or(server.extprocPort));
   grpcOptions.healthAddress =
       listenAddress("0.0.0.0", options.healthPort.value_or(server.healthPort));
+  grpcOptions.stream.maxRequestBodyBytes = static_cast<size_t>(server.maxRequestBodyBytes);
+  grpcOptions.stream.maxRequestHeaders = static_cast<size_t>(server.maxRequestHeaders);
+  grpcOptions.stream.maxRequestHeaderBytes = static_cast<size_t>(server.maxRequestHeaderBytes);
   grpcOptions.stream.onStreamEnd = [](const extproc::StreamOutcome& o) {
     Metrics::get().streamEnded(extproc::toString(o.result), o.httpStatus);
+    if (!o.limit.empty()) SecurityMetrics::get().requestRefused(o.limit);
   };
+  std::unique_ptr<extproc::TlsFileMonitor> tlsMonitor;
+  if (server.tls.enabled()) {
+    auto credentials = extprocCredentials(server.tls, tlsMonitor);
+    if (!credentials) {
+      log.error("{}", credentials.error());
+      return 1;
+    }
+    grpcOptions.credentials = *credentials;
+  }
+  std::shared_ptr<admin::AdminToken> adminToken;
+  if (!server.adminTokenFile.empty()) {
+    auto token = admin::AdminToken::load(server.adminTokenFile);
+    if (!token) {
+      log.error("{}", token.error());
+      return 1;
+    }
+    adminToken = *token;
+  } else if (!isLoopback(server.adminAddress)) {
+    log.warn(
+        "admin endpoint on {} without a token (server.adminTokenFile): whoever reaches it can "
+        "change endpoint state and reload the config",
+        server.adminAddress);
+  }
   auto grpc = extproc::Server::start(grpcOptions, pipeline, health);
   if (!grpc) {
     log.error("{}", grpc.error());
@@ -146,9 +250,9 @@ int serve(const ServeOptions& options) {
   adminSources.endpoints = &endpoints;
   adminSources.decisions = &decisions;
   adminSources.flowControl = [&pipeline] { return pipeline.flowControl().stats(); };
-  auto admin = admin::AdminServer::start(options.adminAddress.value_or(server.adminAddress),
+  auto admin = admin::AdminServer::start(server.adminAddress,
                                          options.adminPort.value_or(server.adminPort),
-                                         std::move(adminSources));
+                                         std::move(adminSources), adminToken);
   if (!admin) {
     log.error("{}", admin.error());
     return 1;
@@ -162,10 +266,14 @@ int serve(const ServeOptions& options) {
   {
     ConfigSnapshotPtr current = live.current();
     log.info(
-        "eppd serving: ext_proc :{}, health :{}, metrics :{}, admin {}:{}; config {} "
+        "eppd serving: ext_proc :{}{}, health :{}, metrics {}:{}, admin {}:{}{}; config {} "
         "(generation {}, sha256 {}), {} endpoints; reload on {}SIGHUP and POST /reload",
-        (*grpc)->port(), (*grpc)->healthPort(), exposedMetricsPort,
-        options.adminAddress.value_or(server.adminAddress), (*admin)->port(),
+        (*grpc)->port(),
+        !server.tls.enabled()             ? " (plaintext)"
+        : server.tls.clientCaFile.empty() ? " (TLS)"
+                                          : " (mTLS)",
+        (*grpc)->healthPort(), server.metricsAddress, exposedMetricsPort, server.adminAddress,
+        (*admin)->port(), adminToken ? " (bearer token)" : "",
         current->config.source, current->generation, current->config.sha256.substr(0, 12),
         endpoints.current()->size(), options.watch ? "file changes, " : "");
   }

@@ -20,6 +20,10 @@ struct ServeOptions {
   // Override the config's `server:` ports when set; 0 picks a free port.
   std::optional<int> extprocPort, healthPort, metricsPort, adminPort;
   std::optional<std::string> adminAddress;
+  // Override the config's `server:` settings of the same name when set.
+  std::optional<std::string> metricsAddress;
+  std::optional<std::string> tlsCertFile, tlsKeyFile, tlsClientCaFile;
+  std::optional<std::string> adminTokenFile;
   // When set, written (JSON: ports and pid) once every listener is up: how scripts and
   // tests learn the ports eppd picked.
   std::string readyFile;

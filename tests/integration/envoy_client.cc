@@ -1,6 +1,8 @@
 #include "tests/integration/envoy_client.h"
 
 #include <algorithm>
+#include <fstream>
+#include <sstream>
 #include <utility>
 
 namespace epp::testing {
@@ -305,6 +307,31 @@ grpc::Status EnvoyStream::finish() { return stream_->Finish(); }
 
 EnvoyClient::EnvoyClient(const std::string& target)
     : EnvoyClient(grpc::CreateChannel(target, grpc::InsecureChannelCredentials())) {}
+
+namespace {
+
+std::string slurpFile(const std::string& path) {
+  if (path.empty()) return "";
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+}  // namespace
+
+std::shared_ptr<grpc::Channel> tlsChannel(const std::string& target, const TlsClientFiles& files) {
+  grpc::SslCredentialsOptions options;
+  options.pem_root_certs = slurpFile(files.caFile);
+  options.pem_cert_chain = slurpFile(files.certFile);
+  options.pem_private_key = slurpFile(files.keyFile);
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  return grpc::CreateCustomChannel(target, grpc::SslCredentials(options), args);
+}
+
+EnvoyClient::EnvoyClient(const std::string& target, const TlsClientFiles& tls)
+    : EnvoyClient(tlsChannel(target, tls)) {}
 
 EnvoyClient::EnvoyClient(std::shared_ptr<grpc::Channel> channel)
     : channel_(std::move(channel)), stub_(pb::ExternalProcessor::NewStub(channel_)) {}

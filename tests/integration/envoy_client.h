@@ -34,6 +34,19 @@ using HeaderList = std::vector<std::pair<std::string, std::string>>;
 
 struct RequestResult;
 
+// What Envoy's ext_proc cluster with a TLS transport socket holds: the CA bundle it trusts
+// and, for mTLS, its client certificate and key (PEM files, read when the channel is made).
+struct TlsClientFiles {
+  std::string caFile;
+  std::string certFile;  // empty: no client certificate
+  std::string keyFile;
+};
+
+// A channel over TLS (the server's name checked against 127.0.0.1 or localhost in its
+// certificate) with a connection of its own: no subchannel is shared with earlier channels,
+// so each new channel makes a new handshake.
+std::shared_ptr<grpc::Channel> tlsChannel(const std::string& target, const TlsClientFiles& files);
+
 // The upstream's answer, played after the request was routed.
 struct ResponseSpec {
   int status = 200;
@@ -140,6 +153,7 @@ class EnvoyStream {
 class EnvoyClient {
  public:
   explicit EnvoyClient(const std::string& target);  // "host:port", plaintext
+  EnvoyClient(const std::string& target, const TlsClientFiles& tls);
   explicit EnvoyClient(std::shared_ptr<grpc::Channel> channel);
 
   RequestResult process(const RequestSpec& spec);

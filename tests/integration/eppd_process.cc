@@ -34,21 +34,24 @@ fs::path makeTempDir() {
 }  // namespace
 
 HttpResponse httpRequest(int port, const std::string& method, const std::string& path,
-                         const std::string& body) {
+                         const std::string& body, const std::vector<std::string>& headers,
+                         const std::string& address) {
   HttpResponse out;
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+  if (::inet_pton(AF_INET, address.c_str(), &addr.sin_addr) != 1 ||
+      ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
     ::close(fd);
     return out;
   }
+  std::string extra;
+  for (const auto& line : headers) extra += line + "\r\n";
   std::string req =
-      method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n" +
-      "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
-      "\r\n\r\n" + body;
+      method + " " + path + " HTTP/1.1\r\nHost: " + address + "\r\nConnection: close\r\n" +
+      extra + "Content-Type: application/json\r\nContent-Length: " +
+      std::to_string(body.size()) + "\r\n\r\n" + body;
   ::send(fd, req.data(), req.size(), 0);
   std::string raw;
   char buf[16384];
@@ -57,7 +60,10 @@ HttpResponse httpRequest(int port, const std::string& method, const std::string&
   ::close(fd);
   if (raw.size() > 12) out.status = std::atoi(raw.substr(9, 3).c_str());
   size_t split = raw.find("\r\n\r\n");
-  if (split != std::string::npos) out.body = raw.substr(split + 4);
+  if (split != std::string::npos) {
+    out.headers = raw.substr(0, split);
+    out.body = raw.substr(split + 4);
+  }
   return out;
 }
 

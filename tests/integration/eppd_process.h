@@ -16,13 +16,15 @@
 namespace epp::testing {
 
 struct HttpResponse {
-  int status = 0;
+  int status = 0;  // 0: no connection
+  std::string headers;  // the status line and header lines, as received
   std::string body;
 };
 
-// GET or POST http://127.0.0.1:port/path.
+// GET or POST http://<address>:port/path; `headers` are extra "Name: value" lines.
 HttpResponse httpRequest(int port, const std::string& method, const std::string& path,
-                         const std::string& body = "");
+                         const std::string& body = "", const std::vector<std::string>& headers = {},
+                         const std::string& address = "127.0.0.1");
 
 class EppdProcess {
  public:
