@@ -54,8 +54,8 @@ common::Result<std::string> readTokenFile(const std::string& path) {
     return Error{fmt::format("admin token file {}: the token contains whitespace", path)};
   }
   if (token.size() < AdminToken::kMinTokenBytes) {
-    return Error{fmt::format("admin token file {}: the token is shorter than {} characters",
-                             path, AdminToken::kMinTokenBytes)};
+    return Error{fmt::format("admin token file {}: the token is shorter than {} characters", path,
+                             AdminToken::kMinTokenBytes)};
   }
   return token;
 }

@@ -103,8 +103,9 @@ prometheus::Family<prometheus::Counter>& unauthorizedFamily() {
   static auto& family = []() -> prometheus::Family<prometheus::Counter>& {
     auto& f = prometheus::BuildCounter()
                   .Name("eppd_admin_unauthorized_requests_total")
-                  .Help("Admin requests refused with 401: bearer token missing, invalid, or "
-                        "the token file unavailable")
+                  .Help(
+                      "Admin requests refused with 401: bearer token missing, invalid, or "
+                      "the token file unavailable")
                   .Register(common::metricsRegistry());
     for (const char* reason : {"missing", "invalid", "unavailable"}) f.Add({{"reason", reason}});
     return f;
@@ -154,8 +155,9 @@ AdminServer::~AdminServer() {
   server_.reset();  // stops the worker threads before the handlers go
 }
 
-common::Result<std::unique_ptr<AdminServer>> AdminServer::start(
-    const std::string& address, int port, AdminSources src, std::shared_ptr<AdminToken> token) {
+common::Result<std::unique_ptr<AdminServer>> AdminServer::start(const std::string& address,
+                                                                int port, AdminSources src,
+                                                                std::shared_ptr<AdminToken> token) {
   std::unique_ptr<AdminServer> admin(new AdminServer());
   std::string listen = (address.find(':') != std::string::npos ? "[" + address + "]" : address) +
                        ":" + std::to_string(port);

@@ -538,12 +538,12 @@ void parseTls(Diagnostics& diag, const Field& field, TlsSpec& tls) {
 }  // namespace
 
 void parseServer(Diagnostics& diag, const Field& field, PickerConfig& config) {
-  MapReader server(diag, field,
-                   {"extprocPort", "healthPort", "metricsPort", "adminPort", "adminAddress",
-                    "metricsAddress", "decisionHistory", "maxRetainedSnapshots", "tls",
-                    "adminTokenFile", "adminToken", "maxRequestBodyBytes", "maxRequestHeaders",
-                    "maxRequestHeaderBytes"},
-                   /*nullIsEmpty=*/true);
+  MapReader server(
+      diag, field,
+      {"extprocPort", "healthPort", "metricsPort", "adminPort", "adminAddress", "metricsAddress",
+       "decisionHistory", "maxRetainedSnapshots", "tls", "adminTokenFile", "adminToken",
+       "maxRequestBodyBytes", "maxRequestHeaders", "maxRequestHeaderBytes"},
+      /*nullIsEmpty=*/true);
   ServerSpec& spec = config.server;
   const std::array<std::pair<std::string_view, int*>, 4> ports = {{
       {"extprocPort", &spec.extprocPort},

@@ -264,9 +264,9 @@ struct ObjectiveSpec {
 // One priority band of `flowControl` (or its `defaultPriorityBand` template). Unset limits
 // and policy refs take the defaults when the flow-control config is built.
 struct PriorityBandSpec {
-  int32_t priority = 0;                          // priorityBands entries only
-  std::optional<int64_t> maxBytes;               // default 1 GB (1,000,000,000); 0: unlimited
-  std::optional<int64_t> maxRequests;            // default 0: unlimited
+  int32_t priority = 0;                // priorityBands entries only
+  std::optional<int64_t> maxBytes;     // default 1 GB (1,000,000,000); 0: unlimited
+  std::optional<int64_t> maxRequests;  // default 0: unlimited
   // eppd: this band dispatches only while the pool's saturation is below this (0, 1], so
   // the capacity above it stays free for higher bands. Default 1: up to saturated.
   std::optional<double> saturationCeiling;

@@ -369,13 +369,13 @@ bool Stream::headersOverLimitLocked(const pb::HeaderMap& map, std::string_view w
     requestId_ = id != nullptr && !id->empty() ? *id : newRequestId();
   }
   limit_ = tooMany ? "header_count" : "header_bytes";
-  std::string message =
-      tooMany ? fmt::format("request {}: {} entries, more than {}", what, count,
-                            options.maxRequestHeaders)
-              : fmt::format("request {}: {} bytes, more than {}", what, bytes,
-                            options.maxRequestHeaderBytes);
+  std::string message = tooMany ? fmt::format("request {}: {} entries, more than {}", what, count,
+                                              options.maxRequestHeaders)
+                                : fmt::format("request {}: {} bytes, more than {}", what, bytes,
+                                              options.maxRequestHeaderBytes);
   common::logger()->warn("extproc request_id={} {}: 431", requestId_, message);
-  rejectLocked(431, errorCodeForStatus(431), message, {{std::string(kRequestIdHeader), requestId_}});
+  rejectLocked(431, errorCodeForStatus(431), message,
+               {{std::string(kRequestIdHeader), requestId_}});
   return true;
 }
 

@@ -14,8 +14,7 @@ using common::Error;
 namespace fs = std::filesystem;
 
 // Who may change what eppd loads: root, and eppd's own user.
-common::Status checkOwnerAndMode(const fs::path& path, const struct stat& info,
-                                 const char* what) {
+common::Status checkOwnerAndMode(const fs::path& path, const struct stat& info, const char* what) {
   const uid_t self = ::geteuid();
   if (info.st_uid != 0 && info.st_uid != self) {
     return Error{fmt::format(
@@ -24,14 +23,14 @@ common::Status checkOwnerAndMode(const fs::path& path, const struct stat& info,
         path.string(), what, info.st_uid, self)};
   }
   if ((info.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
-    return Error{fmt::format(
-        "{}: refused: {} is writable by {} (mode {:04o}); remove group and other write "
-        "permission (chmod go-w)",
-        path.string(), what,
-        (info.st_mode & S_IWGRP) && (info.st_mode & S_IWOTH) ? "group and others"
-        : (info.st_mode & S_IWGRP)                           ? "its group"
-                                                             : "others",
-        info.st_mode & 07777)};
+    return Error{
+        fmt::format("{}: refused: {} is writable by {} (mode {:04o}); remove group and other write "
+                    "permission (chmod go-w)",
+                    path.string(), what,
+                    (info.st_mode & S_IWGRP) && (info.st_mode & S_IWOTH) ? "group and others"
+                    : (info.st_mode & S_IWGRP)                           ? "its group"
+                                                                         : "others",
+                    info.st_mode & 07777)};
   }
   return {};
 }
@@ -84,14 +83,13 @@ common::Result<fs::path> checkPluginFile(const fs::path& entry, const fs::path& 
     std::error_code ec;
     target = fs::canonical(entry, ec);
     if (ec) {
-      return Error{
-          fmt::format("{}: refused: the symlink does not resolve: {}", entry.string(),
-                      ec.message())};
+      return Error{fmt::format("{}: refused: the symlink does not resolve: {}", entry.string(),
+                               ec.message())};
     }
     if (!isWithin(target, canonicalDir)) {
-      return Error{fmt::format(
-          "{}: refused: the symlink resolves to {}, outside the plugin directory {}",
-          entry.string(), target.string(), canonicalDir.string())};
+      return Error{
+          fmt::format("{}: refused: the symlink resolves to {}, outside the plugin directory {}",
+                      entry.string(), target.string(), canonicalDir.string())};
     }
     // Directories between the plugin directory and the target may be changed by whoever
     // can write them, as the plugin directory itself could.

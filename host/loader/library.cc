@@ -205,8 +205,8 @@ Result<std::shared_ptr<LoadedLibrary>> LoadedLibrary::load(const std::filesystem
     if (auto elf = checkElfSharedObject(*bytes); !elf) return fail(elf.error());
     std::string sha = common::sha256Hex(*bytes);
     if (!expected_sha256.empty() && sha != expected_sha256) {
-      return fail(fmt::format("refused: its sha256 is {}, but the config pins {}", sha,
-                              expected_sha256));
+      return fail(
+          fmt::format("refused: its sha256 is {}, but the config pins {}", sha, expected_sha256));
     }
 
     LibraryCache& cache = LibraryCache::get();

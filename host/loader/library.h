@@ -37,9 +37,10 @@ class LoadedLibrary {
  public:
   // `expected_sha256` (lower-case hex), when not empty, is the hash the file must have:
   // any other content is refused before any of it is mapped or run.
-  static common::Result<std::shared_ptr<LoadedLibrary>> load(
-      const std::filesystem::path& source, const std::filesystem::path& cache_dir,
-      HostAbi host = {}, std::string_view expected_sha256 = {});
+  static common::Result<std::shared_ptr<LoadedLibrary>> load(const std::filesystem::path& source,
+                                                             const std::filesystem::path& cache_dir,
+                                                             HostAbi host = {},
+                                                             std::string_view expected_sha256 = {});
 
   ~LoadedLibrary();
   LoadedLibrary(const LoadedLibrary&) = delete;

@@ -87,8 +87,7 @@ class PluginRegistry {
 
   std::vector<PluginFile> listPluginFiles(const std::filesystem::path& dir);
   // The hash pin of a scanned file, or an empty string; records which pins matched.
-  std::string hashPinFor(const std::filesystem::path& entry,
-                         std::vector<bool>& matched) const;
+  std::string hashPinFor(const std::filesystem::path& entry, std::vector<bool>& matched) const;
   void resolve(const std::string& type_name, std::vector<Candidate>& candidates);
   bool pinMatches(const std::string& pin, const Candidate& candidate) const;
 

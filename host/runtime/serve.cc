@@ -87,14 +87,12 @@ common::Result<std::shared_ptr<grpc::ServerCredentials>> extprocCredentials(
   auto info = extproc::checkTlsServerFiles(files);
   if (!info) return common::Error{"ext_proc " + info.error()};
   auto& log = *common::logger();
-  log.info(
-      "ext_proc TLS: certificate '{}' (serial {}), {}; files re-read every {} s; {}",
-      info->subject, info->serial, info->expired ? "EXPIRED" : "valid",
-      files.refresh.count(),
-      tls.clientCaFile.empty()
-          ? std::string("clients are not authenticated")
-          : fmt::format("mTLS: clients need a certificate signed by one of the {} CAs of {}",
-                        info->clientCaCertificates, tls.clientCaFile));
+  log.info("ext_proc TLS: certificate '{}' (serial {}), {}; files re-read every {} s; {}",
+           info->subject, info->serial, info->expired ? "EXPIRED" : "valid", files.refresh.count(),
+           tls.clientCaFile.empty()
+               ? std::string("clients are not authenticated")
+               : fmt::format("mTLS: clients need a certificate signed by one of the {} CAs of {}",
+                             info->clientCaCertificates, tls.clientCaFile));
   if (info->expired) {
     log.warn("ext_proc TLS: the certificate in {} has expired: clients will refuse it",
              tls.certFile);
@@ -250,9 +248,9 @@ int serve(const ServeOptions& options) {
   adminSources.endpoints = &endpoints;
   adminSources.decisions = &decisions;
   adminSources.flowControl = [&pipeline] { return pipeline.flowControl().stats(); };
-  auto admin = admin::AdminServer::start(server.adminAddress,
-                                         options.adminPort.value_or(server.adminPort),
-                                         std::move(adminSources), adminToken);
+  auto admin =
+      admin::AdminServer::start(server.adminAddress, options.adminPort.value_or(server.adminPort),
+                                std::move(adminSources), adminToken);
   if (!admin) {
     log.error("{}", admin.error());
     return 1;
@@ -273,9 +271,9 @@ int serve(const ServeOptions& options) {
         : server.tls.clientCaFile.empty() ? " (TLS)"
                                           : " (mTLS)",
         (*grpc)->healthPort(), server.metricsAddress, exposedMetricsPort, server.adminAddress,
-        (*admin)->port(), adminToken ? " (bearer token)" : "",
-        current->config.source, current->generation, current->config.sha256.substr(0, 12),
-        endpoints.current()->size(), options.watch ? "file changes, " : "");
+        (*admin)->port(), adminToken ? " (bearer token)" : "", current->config.source,
+        current->generation, current->config.sha256.substr(0, 12), endpoints.current()->size(),
+        options.watch ? "file changes, " : "");
   }
   if (!options.readyFile.empty()) {
     nlohmann::json ready = {{"pid", ::getpid()},

@@ -148,13 +148,13 @@ TEST_F(PluginTrustTest, SymlinkOutOfTheDirectoryIsRefused) {
   fs::create_symlink("../elsewhere/other.so", plugins() / "other.so");
   EXPECT_THAT(scan(), IsEmpty());
   std::string root = fs::canonical(dir_.path()).string();
-  EXPECT_THAT(errors(),
-              ElementsAre((plugins() / "other.so").string() + ": refused: the symlink resolves to " +
-                              root + "/elsewhere/other.so, outside the plugin directory " + root +
-                              "/plugins",
-                          (plugins() / "scorer.so").string() + ": refused: the symlink resolves to " +
-                              root + "/elsewhere/scorer.so, outside the plugin directory " + root +
-                              "/plugins"));
+  EXPECT_THAT(
+      errors(),
+      ElementsAre((plugins() / "other.so").string() + ": refused: the symlink resolves to " + root +
+                      "/elsewhere/other.so, outside the plugin directory " + root + "/plugins",
+                  (plugins() / "scorer.so").string() + ": refused: the symlink resolves to " +
+                      root + "/elsewhere/scorer.so, outside the plugin directory " + root +
+                      "/plugins"));
 }
 
 TEST_F(PluginTrustTest, SymlinkInsideTheDirectoryLoads) {

@@ -49,9 +49,9 @@ HttpResponse httpRequest(int port, const std::string& method, const std::string&
   std::string extra;
   for (const auto& line : headers) extra += line + "\r\n";
   std::string req =
-      method + " " + path + " HTTP/1.1\r\nHost: " + address + "\r\nConnection: close\r\n" +
-      extra + "Content-Type: application/json\r\nContent-Length: " +
-      std::to_string(body.size()) + "\r\n\r\n" + body;
+      method + " " + path + " HTTP/1.1\r\nHost: " + address + "\r\nConnection: close\r\n" + extra +
+      "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+      "\r\n\r\n" + body;
   ::send(fd, req.data(), req.size(), 0);
   std::string raw;
   char buf[16384];

@@ -16,7 +16,7 @@
 namespace epp::testing {
 
 struct HttpResponse {
-  int status = 0;  // 0: no connection
+  int status = 0;       // 0: no connection
   std::string headers;  // the status line and header lines, as received
   std::string body;
 };

@@ -47,7 +47,8 @@ endpoints:
 )";
 
 std::string chat(const std::string& content) {
-  return nlohmann::json{{"model", "llama"}, {"messages", {{{"role", "user"}, {"content", content}}}}}
+  return nlohmann::json{{"model", "llama"},
+                        {"messages", {{{"role", "user"}, {"content", content}}}}}
       .dump();
 }
 
@@ -118,9 +119,8 @@ TEST_F(EppdTlsTest, RightCaHandshakesAndAProcessStreamIsRouted) {
   EXPECT_EQ(r.destination, "10.9.0.1:8000");
   EXPECT_EQ(r.upstreamBody, chat("hello"));
   // Envoy's health check over the same TLS port sees the server's certificate.
-  HealthCheck health =
-      checkHealth(tlsChannel(eppd_->extprocTarget(), {.caFile = pki_.caCert.string()}),
-                  kExtProcService);
+  HealthCheck health = checkHealth(
+      tlsChannel(eppd_->extprocTarget(), {.caFile = pki_.caCert.string()}), kExtProcService);
   EXPECT_TRUE(health.serving()) << health.message;
   EXPECT_EQ(health.peerCommonName, "localhost");
   // The health port stays plaintext for the kubelet's gRPC probes.
@@ -134,15 +134,15 @@ TEST_F(EppdTlsTest, RightCaHandshakesAndAProcessStreamIsRouted) {
                                       "valid; files re-read every 1 s; clients are not "
                                       "authenticated"));
   double expiry = eppd_->metric("eppd_tls_certificate_expiry_timestamp_seconds");
-  double now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
-                   .count();
+  double now =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   EXPECT_NEAR(expiry, now + 30 * 24 * 3600, 120);
 }
 
 TEST_F(EppdTlsTest, WrongCaFailsTheHandshake) {
   // The certificate files from the command line, as `eppd serve --tls-cert-file …`.
-  start("", {"--tls-cert-file", pki_.serverCert.string(), "--tls-key-file",
-             pki_.serverKey.string()});
+  start("",
+        {"--tls-cert-file", pki_.serverCert.string(), "--tls-key-file", pki_.serverKey.string()});
   RequestResult wrong = tlsPost({.caFile = wrongPki_.caCert.string()});
   EXPECT_FALSE(wrong.routed);
   EXPECT_EQ(wrong.status.error_code(), grpc::StatusCode::UNAVAILABLE)
@@ -152,9 +152,10 @@ TEST_F(EppdTlsTest, WrongCaFailsTheHandshake) {
 }
 
 TEST_F(EppdTlsTest, ExpiredServerCertificateFailsVerification) {
-  TestPki::Leaf expired = pki_.issue(
-      "expired", {.commonName = "localhost", .serial = 7, .notBeforeSeconds = -2 * 86400,
-                  .notAfterSeconds = -86400});
+  TestPki::Leaf expired = pki_.issue("expired", {.commonName = "localhost",
+                                                 .serial = 7,
+                                                 .notBeforeSeconds = -2 * 86400,
+                                                 .notAfterSeconds = -86400});
   start(tlsConfig(expired.cert, expired.key));
   EXPECT_THAT(eppd_->log(), HasSubstr("has expired: clients will refuse it"));
   RequestResult r = tlsPost({.caFile = pki_.caCert.string()});
@@ -227,8 +228,8 @@ TEST_F(EppdTlsTest, RotatedCertificateReachesNewConnections) {
   // A Process stream on the new certificate works; the connection made before still does.
   EXPECT_TRUE(tlsPost(trust).routed);
   EXPECT_TRUE(checkHealth(kept, kExtProcService).serving());
-  EXPECT_DOUBLE_EQ(
-      eppd_->awaitMetric(R"(eppd_tls_certificate_reloads_total{result="success"})", 1), 1);
+  EXPECT_DOUBLE_EQ(eppd_->awaitMetric(R"(eppd_tls_certificate_reloads_total{result="success"})", 1),
+                   1);
   EXPECT_THAT(eppd_->log(),
               HasSubstr("ext_proc TLS files changed: certificate 'CN = eppd-v2' (serial CA)"));
 }
@@ -242,9 +243,8 @@ TEST_F(EppdTlsTest, UnusableFilesStopTheStartWithAClearError) {
                         " does not belong to the certificate in " + pki_.serverCert.string()));
   EppdProcess missing(kBaseConfig + tlsConfig(dir_.path() / "none.crt", pki_.serverKey));
   EXPECT_FALSE(missing.started());
-  EXPECT_THAT(missing.error(),
-              HasSubstr("ext_proc tls: cannot read certificate file " +
-                        (dir_.path() / "none.crt").string()));
+  EXPECT_THAT(missing.error(), HasSubstr("ext_proc tls: cannot read certificate file " +
+                                         (dir_.path() / "none.crt").string()));
   EppdProcess halfFlags(kBaseConfig, {"--tls-cert-file", pki_.serverCert.string()});
   EXPECT_FALSE(halfFlags.started());
   EXPECT_THAT(halfFlags.error(), HasSubstr("tls: a certificate file and a key file go together; "
@@ -258,8 +258,8 @@ class EppdAdminTokenTest : public ::testing::Test {
   void SetUp() override {
     tokenFile_ = dir_.path() / "admin-token";
     writeFile(tokenFile_, "first-token-0123456789abcdef\n");
-    eppd_ = std::make_unique<EppdProcess>(kBaseConfig + "server:\n  adminTokenFile: " +
-                                          tokenFile_.string() + "\n");
+    eppd_ = std::make_unique<EppdProcess>(
+        kBaseConfig + "server:\n  adminTokenFile: " + tokenFile_.string() + "\n");
     ASSERT_TRUE(eppd_->started()) << eppd_->error();
   }
   HttpResponse admin(const std::string& method, const std::string& path,
@@ -293,10 +293,8 @@ TEST_F(EppdAdminTokenTest, RequestsWithoutTheTokenGet401) {
   EXPECT_THAT(ok.body, ::testing::Not(HasSubstr("\"waiting\": 42")));
   EXPECT_EQ(admin("GET", "/config", "bearer  first-token-0123456789abcdef").status, 200);
 
-  EXPECT_DOUBLE_EQ(eppd_->metric(R"(eppd_admin_unauthorized_requests_total{reason="missing"})"),
-                   4);
-  EXPECT_DOUBLE_EQ(eppd_->metric(R"(eppd_admin_unauthorized_requests_total{reason="invalid"})"),
-                   3);
+  EXPECT_DOUBLE_EQ(eppd_->metric(R"(eppd_admin_unauthorized_requests_total{reason="missing"})"), 4);
+  EXPECT_DOUBLE_EQ(eppd_->metric(R"(eppd_admin_unauthorized_requests_total{reason="invalid"})"), 3);
   EXPECT_THAT(eppd_->log(), HasSubstr("admin: 401 for POST /endpoints/state from 127.0.0.1: "
                                       "bearer token missing"));
   EXPECT_THAT(eppd_->log(), HasSubstr("admin: 401 for GET /decisions from 127.0.0.1: bearer "
@@ -316,21 +314,23 @@ TEST_F(EppdAdminTokenTest, ARotatedTokenFileTakesEffectAtTheNextRequest) {
   writeFile(dir_.path() / "admin-token.new", "");
   fs::rename(dir_.path() / "admin-token.new", tokenFile_);
   EXPECT_EQ(admin("GET", "/config", second).status, 401);
-  EXPECT_DOUBLE_EQ(
-      eppd_->metric(R"(eppd_admin_unauthorized_requests_total{reason="unavailable"})"), 1);
+  EXPECT_DOUBLE_EQ(eppd_->metric(R"(eppd_admin_unauthorized_requests_total{reason="unavailable"})"),
+                   1);
   EXPECT_THAT(eppd_->log(), HasSubstr("every admin request is refused until it is fixed"));
 }
 
 TEST(EppdAdminTokenConfigTest, ATokenInTheConfigOrAShortTokenIsRefused) {
   TempDir dir;
-  writeFile(dir.path() / "inline.yaml", kBaseConfig + "server:\n  adminToken: hunter2\n", fs::perms(0644));
-  RunResult inline_ = runEppd("validate --no-default-plugin-dir " +
-                              (dir.path() / "inline.yaml").string());
+  writeFile(dir.path() / "inline.yaml", kBaseConfig + "server:\n  adminToken: hunter2\n",
+            fs::perms(0644));
+  RunResult inline_ =
+      runEppd("validate --no-default-plugin-dir " + (dir.path() / "inline.yaml").string());
   EXPECT_EQ(inline_.exitCode, 1);
   EXPECT_THAT(inline_.err, HasSubstr("server.adminToken: a token is not accepted in the config; "
                                      "write it to a file readable only by eppd"));
   writeFile(dir.path() / "short-token", "hunter2\n");
-  EppdProcess shortToken(kBaseConfig, {"--admin-token-file", (dir.path() / "short-token").string()});
+  EppdProcess shortToken(kBaseConfig,
+                         {"--admin-token-file", (dir.path() / "short-token").string()});
   EXPECT_FALSE(shortToken.started());
   EXPECT_THAT(shortToken.error(), HasSubstr("the token is shorter than 16 characters"));
 }

@@ -106,11 +106,11 @@ T* readPem(const std::filesystem::path& path) {
 TestPki TestPki::create(const std::filesystem::path& dir, const std::string& name) {
   KeyPtr caKey = newKey();
   std::string caName = name + " test CA";
-  CertPtr ca = makeCert(caKey.get(), {.cn = caName.c_str(), .ca = true, .serial = 1}, nullptr,
-                        caKey.get());
+  CertPtr ca =
+      makeCert(caKey.get(), {.cn = caName.c_str(), .ca = true, .serial = 1}, nullptr, caKey.get());
   KeyPtr serverKey = newKey();
-  CertPtr server = makeCert(serverKey.get(), {.cn = "localhost", .serial = 2}, ca.get(),
-                            caKey.get());
+  CertPtr server =
+      makeCert(serverKey.get(), {.cn = "localhost", .serial = 2}, ca.get(), caKey.get());
   TestPki pki;
   pki.caCert = dir / (name + "-ca.crt");
   pki.caKey = dir / (name + "-ca.key");
