@@ -31,7 +31,7 @@ struct Pipeline {
 };
 
 struct Node {
-  enum class Kind { kText, kAction, kIf, kWith } kind;
+  enum class Kind { kText, kAction, kIf, kWith, kRange } kind;
   std::string text;   // kText
   Pipeline pipeline;  // kAction
   // kIf / kWith: conditions with their bodies in order (`else if` adds one), then `else`.
@@ -467,20 +467,27 @@ ParsedTemplate parseTemplate(const std::string& name, const std::string& text) {
     }
     std::string a = trimmed(seg.text);
     if (a.rfind("/*", 0) == 0) continue;  // comment
-    if (startsWithWord(a, "if") || startsWithWord(a, "with")) {
-      bool with = startsWithWord(a, "with");
+    if (startsWithWord(a, "if") || startsWithWord(a, "with") || startsWithWord(a, "range")) {
       auto n = std::make_shared<Node>();
-      n->kind = with ? Node::Kind::kWith : Node::Kind::kIf;
+      size_t keyword = a.find_first_of(" \t\n");
+      n->kind = startsWithWord(a, "if")     ? Node::Kind::kIf
+                : startsWithWord(a, "with") ? Node::Kind::kWith
+                                            : Node::Kind::kRange;
       n->where = where;
-      n->branches.push_back({PipelineParser(a.substr(with ? 4 : 2), where).parse(), {}});
+      std::string condition = a.substr(keyword);
+      if (condition.find(":=") != std::string::npos) {
+        fail(where,
+             "'" + a + "': variables are outside the template subset this renderer supports");
+      }
+      n->branches.push_back({PipelineParser(condition, where).parse(), {}});
       currentBody().push_back(n);
       stack.push_back({n, "", &n->branches.back().second, {}});
     } else if (startsWithWord(a, "else")) {
-      if (stack.empty() || !stack.back().node) fail(where, "else without if/with");
+      if (stack.empty() || !stack.back().node) fail(where, "else without if, with or range");
       Node& node = *stack.back().node;
       std::string rest = trimmed(a.substr(4));
       if (startsWithWord(rest, "if")) {
-        if (node.kind != Node::Kind::kIf) fail(where, "else if inside with");
+        if (node.kind != Node::Kind::kIf) fail(where, "else if inside with or range");
         node.branches.push_back({PipelineParser(rest.substr(2), where).parse(), {}});
         stack.back().body = &node.branches.back().second;
       } else if (rest.empty()) {
@@ -500,8 +507,8 @@ ParsedTemplate parseTemplate(const std::string& name, const std::string& text) {
       Open top = std::move(stack.back());
       stack.pop_back();
       if (!top.node) parsed.defines[top.defineName] = std::move(top.defineBody);
-    } else if (startsWithWord(a, "range") || startsWithWord(a, "template") ||
-               startsWithWord(a, "block") || a.find(":=") != std::string::npos) {
+    } else if (startsWithWord(a, "template") || startsWithWord(a, "block") ||
+               a.find(":=") != std::string::npos) {
       fail(where, "'" + a + "' is outside the template subset this renderer supports");
     } else {
       auto n = std::make_shared<Node>();
@@ -532,6 +539,16 @@ class Executor {
         case Node::Kind::kAction:
           out += printed(eval(n->pipeline, dot, n->where), n->where);
           break;
+        case Node::Kind::kRange: {
+          YAML::Node list = eval(n->branches.front().first, dot, n->where);
+          if (truthy(list) && !list.IsSequence())
+            fail(n->where, "range over a value that is not a list");
+          if (!truthy(list)) out += run(n->elseBody, dot);
+          if (truthy(list)) {
+            for (const auto& item : list) out += run(n->branches.front().second, item);
+          }
+          break;
+        }
         case Node::Kind::kIf:
         case Node::Kind::kWith: {
           bool taken = false;
@@ -634,6 +651,10 @@ class Executor {
       need(2);
       std::string body = indentLines(intArg(args[0], fn, where), str(args[1]));
       return stringNode(fn == "nindent" ? "\n" + body : body);
+    }
+    if (fn == "trim") {
+      need(1);
+      return stringNode(trimmed(str(args[0])));
     }
     if (fn == "quote") {
       need(1);

@@ -6,11 +6,12 @@
 //
 // Supported: text with {{ }} actions and their whitespace trimming ({{- and -}}),
 // comments {{/* */}}, `if` / `else` / `else if` / `end`, `with` / `else` / `end`,
-// `define "name"` / `end`; pipelines of commands joined by `|`, operands `.`, `$`,
-// field chains (`.Values.a.b`, `$.Release.Name`), "strings", integers and (parenthesised
-// pipelines); the functions include, tpl, toYaml, toJson, nindent, indent, quote, default,
-// not, eq. Anything else is an error naming the template and line, so a template that
-// leaves the subset fails the deploy test rather than rendering wrongly.
+// `range` / `else` / `end` over a list (no variables), `define "name"` / `end`;
+// pipelines of commands joined by `|`; operands `.`, `$`, field chains (`.Values.a.b`,
+// `$.Release.Name`), "strings", integers and (parenthesised pipelines); the functions
+// include, tpl, toYaml, toJson, nindent, indent, trim, quote, default, not, eq. Anything
+// else is an error naming the template and line, so a template that leaves the subset
+// fails the deploy test rather than rendering wrongly.
 #pragma once
 
 #include <yaml-cpp/yaml.h>

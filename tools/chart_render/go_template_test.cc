@@ -43,6 +43,13 @@ TEST(GoTemplateTest, IfElseAndWithFollowGoTruthiness) {
             "noeq");
 }
 
+TEST(GoTemplateTest, RangeBindsDotToEachItem) {
+  const std::string t =
+      "ports:\n{{- range .Values.p }}\n- number: {{ . }}\n{{- else }} []{{- end }}\n";
+  EXPECT_EQ(render(t, "p: [8000, 8001]"), "ports:\n- number: 8000\n- number: 8001\n");
+  EXPECT_EQ(render(t, "p: []"), "ports: []\n");
+}
+
 TEST(GoTemplateTest, IncludeAndTplSeeDefinesAndTheirOwnDot) {
   const std::string helpers =
       "{{- define \"name\" -}}{{ .Release.Name }}-eppd{{- end }}\n"
@@ -92,12 +99,12 @@ str: "true"
 
 TEST(GoTemplateTest, RejectsWhatItDoesNotImplementWithTheLine) {
   try {
-    render("a\n{{ range .Values.l }}x{{ end }}", "l: [1]");
-    FAIL() << "range accepted";
+    render("a\n{{ range $i, $p := .Values.l }}x{{ end }}", "l: [1]");
+    FAIL() << "range with variables accepted";
   } catch (const TemplateError& e) {
     EXPECT_STREQ(e.what(),
-                 "t.yaml:2: 'range .Values.l' is outside the template subset this renderer "
-                 "supports");
+                 "t.yaml:2: 'range $i, $p := .Values.l': variables are outside the template "
+                 "subset this renderer supports");
   }
   EXPECT_THROW(render("{{ .Values.a | upper }}", "a: b"), TemplateError);
   EXPECT_THROW(render("{{ if .Values.a }}x", "a: b"), TemplateError);
