@@ -28,9 +28,10 @@ class RustExampleTest : public ::testing::Test {
  protected:
   void SetUp() override {
     if (std::string(kLibrary).empty()) {
-      GTEST_SKIP() << "cargo was not found when eppd was configured, so the Rust example "
-                      "plugin (sdk/examples/rust) was not built; install cargo "
-                      "(tools/install-deps.sh does) and re-run cmake";
+      GTEST_SKIP()
+          << "cargo was not found (or EPP_CARGO=OFF) when eppd was configured, so the Rust "
+             "example plugin (sdk/examples/rust) was not built; install cargo "
+             "(tools/install-deps.sh does) and re-run cmake";
     }
     // Only the Rust library, in a directory of its own: nothing else can provide the type.
     std::string pattern = (fs::temp_directory_path() / "eppd-rust-example-XXXXXX").string();

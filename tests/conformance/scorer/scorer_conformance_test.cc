@@ -198,8 +198,8 @@ TEST(ScorerCatalogue, LoadsEveryLibraryAndFindsTheKnownScorers) {
 // it; without cargo this says so as a skipped test.
 TEST(ScorerCatalogue, HoldsTheRustExampleWhenCargoBuiltIt) {
 #ifndef EPP_RUST_EXAMPLE
-  GTEST_SKIP() << "cargo was not found when eppd was configured: the Rust example plugin "
-                  "(sdk/examples/rust) was not built and is not in this suite";
+  GTEST_SKIP() << "cargo was not found (or EPP_CARGO=OFF) when eppd was configured: the Rust "
+                  "example plugin (sdk/examples/rust) was not built and is not in this suite";
 #endif
   const std::vector<std::string> types = scorerTypes();
   EXPECT_EQ(std::count(types.begin(), types.end(), "example-rust-waiting-scorer"), 1);
