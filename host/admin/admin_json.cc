@@ -328,6 +328,7 @@ json flowControlJson(const flowcontrol::FlowControlConfig& config,
                         {"bytes", b.bytes},
                         {"maxRequests", b.maxRequests},
                         {"maxBytes", b.maxBytes},
+                        {"saturationCeiling", b.saturationCeiling},
                         {"fairnessPolicy", b.fairness},
                         {"orderingPolicy", b.ordering},
                         {"flows", flows}});

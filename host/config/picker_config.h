@@ -242,6 +242,9 @@ struct PriorityBandSpec {
   int32_t priority = 0;                          // priorityBands entries only
   std::optional<int64_t> maxBytes;               // default 1 GB (1,000,000,000); 0: unlimited
   std::optional<int64_t> maxRequests;            // default 0: unlimited
+  // eppd: this band dispatches only while the pool's saturation is below this (0, 1], so
+  // the capacity above it stays free for higher bands. Default 1: up to saturated.
+  std::optional<double> saturationCeiling;
   std::optional<std::string> fairnessPolicyRef;  // default: the global-strict instance
   std::optional<std::string> orderingPolicyRef;  // default: the fcfs instance
   Location where;

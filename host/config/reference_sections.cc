@@ -41,8 +41,8 @@ std::optional<std::string> readRefField(Diagnostics& diag, const MapReader& map,
 // nullopt when the entry is not usable (errors reported).
 std::optional<PriorityBandSpec> readBand(Diagnostics& diag, const Field& field, bool withPriority,
                                          PickerConfig& config) {
-  std::vector<std::string_view> keys = {"maxBytes", "maxRequests", "fairnessPolicyRef",
-                                        "orderingPolicyRef"};
+  std::vector<std::string_view> keys = {"maxBytes", "maxRequests", "saturationCeiling",
+                                        "fairnessPolicyRef", "orderingPolicyRef"};
   if (withPriority) keys.insert(keys.begin(), "priority");
   MapReader band(diag, field, keys);
   PriorityBandSpec spec;
@@ -63,6 +63,17 @@ std::optional<PriorityBandSpec> readBand(Diagnostics& diag, const Field& field, 
   if (auto f = band.get("maxBytes")) spec.maxBytes = readBytes(diag, *f);
   if (auto f = band.get("maxRequests")) {
     spec.maxRequests = readInt(diag, *f, 0, std::numeric_limits<int64_t>::max());
+  }
+  if (auto f = band.get("saturationCeiling")) {
+    if (auto ceiling = readDouble(diag, *f)) {
+      if (*ceiling > 0 && *ceiling <= 1) {
+        spec.saturationCeiling = *ceiling;
+      } else {
+        diag.error(f->where, fmt::format("{}: {} is not in (0, 1]: the band would never "
+                                         "dispatch, or dispatch past saturation",
+                                         f->name(), *ceiling));
+      }
+    }
   }
   spec.fairnessPolicyRef =
       readRefField(diag, band, "fairnessPolicyRef", EPP_KIND_FAIRNESS_POLICY, config);

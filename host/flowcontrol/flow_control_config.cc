@@ -27,6 +27,7 @@ class Resolver {
     b.priority = spec.priority;
     b.maxBytes = spec.maxBytes.value_or(kDefaultBandMaxBytes);
     b.maxRequests = spec.maxRequests.value_or(0);
+    b.saturationCeiling = spec.saturationCeiling.value_or(1.0);
     b.fairness = policy(spec.fairnessPolicyRef, kDefaultFairnessType, EPP_KIND_FAIRNESS_POLICY,
                         "fairness", what);
     b.ordering = policy(spec.orderingPolicyRef, kDefaultOrderingType, EPP_KIND_ORDERING_POLICY,

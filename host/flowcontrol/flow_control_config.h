@@ -26,6 +26,7 @@ struct BandConfig {
   int32_t priority = 0;
   int64_t maxBytes = kDefaultBandMaxBytes;  // 0: unlimited
   int64_t maxRequests = 0;                  // 0: unlimited
+  double saturationCeiling = 1.0;           // dispatch only while pool saturation is below
   const loader::PluginInstance* fairness = nullptr;
   const loader::PluginInstance* ordering = nullptr;
   // The ordering policy asked for EPP_QUEUE_CAP_FIFO: arrival order, a plain list serves it.

@@ -173,9 +173,9 @@ int64_t FlowController::pump() {
   return nextDueNs_;
 }
 
-bool FlowController::saturated(const FlowControlConfig& config, int64_t nowNs) {
+double FlowController::saturation(const FlowControlConfig& config, int64_t nowNs) {
   const loader::PluginInstance* detector = config.detector;
-  if (!config.enabled || detector == nullptr || options_.endpoints == nullptr) return false;
+  if (!config.enabled || detector == nullptr || options_.endpoints == nullptr) return 0;
   // Copies of the views with live in-flight counts: a dispatch a moment ago must count.
   datalayer::EndpointSnapshotPtr snap = options_.endpoints->current();
   poolViews_.clear();
@@ -192,12 +192,12 @@ bool FlowController::saturated(const FlowControlConfig& config, int64_t nowNs) {
   if (options_.hooks.saturationRead) options_.hooks.saturationRead(*detector, reading);
   if (!reading.ok) {
     FlowControlMetrics::get().failOpen();
-    return false;  // fail open: a broken detector must not stall every queue
+    return 0;  // fail open: a broken detector must not stall every queue
   }
   std::string poolName =
       pool.empty() ? "default" : std::string(pool.front()->pool.ptr, pool.front()->pool.len);
   FlowControlMetrics::get().poolSaturation(poolName, reading.value);
-  return reading.value >= 1.0;
+  return reading.value;
 }
 
 int64_t FlowController::cycle() {
@@ -249,7 +249,10 @@ int64_t FlowController::cycle() {
     {
       std::lock_guard<std::mutex> lock(mutex_);
       if (stopped_ || queues_.size() == 0) break;
-      if (queues_.config() != nullptr && saturated(*queues_.config(), start)) {
+      // Hold while the pool is at the ceiling of the band that would dispatch next (1.0,
+      // saturated, unless the band keeps capacity free for higher ones).
+      if (queues_.config() != nullptr &&
+          saturation(*queues_.config(), start) >= queues_.nextBand()->saturationCeiling) {
         held = true;
         break;
       }

@@ -95,8 +95,9 @@ class FlowController {
   // One pass: cancellations, expiries, config, then dispatch while the pool has room.
   // Returns the time the next pass is due (INT64_MAX: none).
   int64_t cycle();
-  // Reads the detector over the current pool; true when saturated (hold).
-  bool saturated(const FlowControlConfig& config, int64_t nowNs);
+  // Reads the detector over the current pool: its saturation, or 0 when there is no
+  // detector or it failed (fail open).
+  double saturation(const FlowControlConfig& config, int64_t nowNs);
   void finish(Exit exit, int64_t nowNs);
   void pushCancel(uint64_t id);
   void runCycleThreaded();
@@ -106,7 +107,7 @@ class FlowController {
   FlowQueues queues_;
   bool stopped_ = false;
   int64_t lastGcNs_ = 0;
-  std::vector<epp_endpoint_view> poolViews_;  // scratch of saturated()
+  std::vector<epp_endpoint_view> poolViews_;  // scratch of saturation()
   std::vector<const epp_endpoint_view*> poolPointers_;
   std::atomic<size_t> queued_{0};
   std::atomic<uint64_t> dispatched_{0};

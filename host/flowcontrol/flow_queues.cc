@@ -307,6 +307,13 @@ std::unique_ptr<QueuedItem> FlowQueues::popNext(int64_t nowNs, std::string* faul
   return nullptr;
 }
 
+const BandConfig* FlowQueues::nextBand() const {
+  for (const auto& [priority, b] : bands_) {
+    if (b.count != 0) return &b.config;
+  }
+  return nullptr;
+}
+
 std::unique_ptr<QueuedItem> FlowQueues::remove(uint64_t id) {
   auto it = items_.find(id);
   if (it == items_.end()) return nullptr;
@@ -356,6 +363,7 @@ std::vector<BandStats> FlowQueues::stats() const {
     s.bytes = b.bytes;
     s.maxBytes = b.config.maxBytes;
     s.maxRequests = b.config.maxRequests;
+    s.saturationCeiling = b.config.saturationCeiling;
     if (b.config.fairness != nullptr) s.fairness = b.config.fairness->name();
     if (b.config.ordering != nullptr) s.ordering = b.config.ordering->name();
     for (const auto& [id, flow] : b.flows) {

@@ -118,6 +118,7 @@ struct BandStats {
   int64_t bytes = 0;
   int64_t maxBytes = 0;
   int64_t maxRequests = 0;
+  double saturationCeiling = 1.0;
   std::string fairness;
   std::string ordering;
   std::vector<FlowStats> flows;
@@ -148,6 +149,8 @@ class FlowQueues {
   // policy picks, that flow's head. A fairness policy that fails (error status, index out
   // of range) is overruled by the oldest head, and `fault` says what it did.
   std::unique_ptr<QueuedItem> popNext(int64_t nowNs, std::string* fault = nullptr);
+  // The band popNext takes from (the highest non-empty one), or null when all are empty.
+  const BandConfig* nextBand() const;
   // Takes one request out (its client went away); null when it is no longer queued.
   std::unique_ptr<QueuedItem> remove(uint64_t id);
   // Takes every request whose deadline is at or before `nowNs`, earliest first.

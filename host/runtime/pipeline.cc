@@ -577,9 +577,12 @@ void logAdmissionMode(const ConfigSnapshot& snapshot) {
     const flowcontrol::FlowControlConfig& fc = snapshot.flowControl;
     std::string bands;
     for (const auto& b : fc.bands) {
-      bands += fmt::format("{}{} ({}, {}, maxRequests {}, maxBytes {})", bands.empty() ? "" : "; ",
-                           b.priority, b.fairness->name(), b.ordering->name(), b.maxRequests,
-                           b.maxBytes);
+      bands +=
+          fmt::format("{}{} ({}, {}, maxRequests {}, maxBytes {}{})", bands.empty() ? "" : "; ",
+                      b.priority, b.fairness->name(), b.ordering->name(), b.maxRequests, b.maxBytes,
+                      b.saturationCeiling < 1.0
+                          ? fmt::format(", dispatches below saturation {}", b.saturationCeiling)
+                          : std::string());
     }
     log.info(
         "admission: flow control: requests queue by (fairness id, priority) and dispatch while "

@@ -385,7 +385,7 @@ TEST(PickerConfigParseTest, FlowControlShapes) {
                        "  defaultPriorityBand: {priority: 1, maxBytes: 1Gi}\n"
                        "  priorityBands:\n"
                        "  - {priority: 10, fairnessPolicyRef: [x]}\n"
-                       "  - {priority: 10}\n"
+                       "  - {priority: 10, saturationCeiling: 1.5}\n"
                        "  - {maxBytes: 1Gi}\n"
                        "  usageLimitPolicyPluginRef: ''\n"),
             "t.yaml:4:13: flowControl.maxBytes: expected a byte quantity such as 512, 500Mi, 10Gi "
@@ -394,12 +394,27 @@ TEST(PickerConfigParseTest, FlowControlShapes) {
             "t.yaml:6:22: flowControl.defaultRequestTTL: expected a duration such as 200ms, 1.5s, "
             "2m or 1h30m, got '1 minute'\n"
             "t.yaml:7:25: flowControl.defaultPriorityBand: unknown key 'priority'; expected one "
-            "of: maxBytes, maxRequests, fairnessPolicyRef, orderingPolicyRef\n"
+            "of: maxBytes, maxRequests, saturationCeiling, fairnessPolicyRef, orderingPolicyRef\n"
             "t.yaml:9:39: flowControl.priorityBands[0].fairnessPolicyRef: expected a string, got "
             "a list\n"
             "t.yaml:10:5: flowControl.priorityBands[1]: duplicate priority 10 (first at line 9)\n"
+            "t.yaml:10:39: flowControl.priorityBands[1].saturationCeiling: 1.5 is not in (0, 1]: "
+            "the band would never dispatch, or dispatch past saturation\n"
             "t.yaml:11:5: flowControl.priorityBands[2]: missing required key 'priority'\n"
             "t.yaml:12:30: flowControl.usageLimitPolicyPluginRef: must not be empty");
+}
+
+TEST(PickerConfigParseTest, BandSaturationCeilingIsReadAndDefaultsToUnset) {
+  auto config = parseConfig(std::string(kHeader) +
+                                "flowControl:\n"
+                                "  defaultPriorityBand: {saturationCeiling: 0.75}\n"
+                                "  priorityBands:\n"
+                                "  - {priority: 100}\n",
+                            "t.yaml");
+  ASSERT_TRUE(config) << config.error();
+  EXPECT_EQ(config->flowControl.defaultBand.saturationCeiling, 0.75);
+  ASSERT_EQ(config->flowControl.bands.size(), 1u);
+  EXPECT_FALSE(config->flowControl.bands[0].saturationCeiling);
 }
 
 TEST(PickerConfigParseTest, DataLayerShapes) {

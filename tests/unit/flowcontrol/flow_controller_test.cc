@@ -132,6 +132,42 @@ TEST_F(FlowControllerTest, HoldsWhileSaturatedAndDispatchesPerFreedSlotInOrder) 
   EXPECT_EQ(x2->exit.bandPriority, 10);
 }
 
+TEST_F(FlowControllerTest, LowerBandStopsAtItsSaturationCeilingAndHigherBandUsesTheRest) {
+  // Four slots; the default band dispatches only below half of them, band 10 up to all.
+  std::shared_ptr<loader::PluginInstance> four =
+      instance("concurrency-detector", "{maxConcurrency: 4}");
+  ASSERT_TRUE(four);
+  config_->owners.push_back(four);
+  config_->config.detector = four.get();
+  config_->config.defaultBand.saturationCeiling = 0.5;
+  config_->config.bands.push_back(bandOf(10, strict_.get(), fcfs_.get()));
+  start();
+  submit("low-1", "a", 0);
+  submit("low-2", "a", 0);
+  submit("low-3", "a", 0);
+  controller_->pump();
+  EXPECT_EQ(dispatched(), (std::vector<std::string>{"low-1", "low-2"}));  // 0.5: held
+
+  submit("high-1", "x", 10);
+  submit("high-2", "x", 10);
+  submit("high-3", "x", 10);
+  controller_->pump();
+  EXPECT_EQ(dispatched().size(), 4u);  // the reserve: two more, then saturated
+  EXPECT_EQ(dispatched().back(), "high-2");
+
+  complete();  // 3 of 4: the high band's turn, not the low one's
+  controller_->pump();
+  EXPECT_EQ(dispatched().back(), "high-3");
+  complete();
+  complete();  // 2 of 4: still at the low band's ceiling
+  controller_->pump();
+  EXPECT_EQ(dispatched().size(), 5u);
+  complete();  // 1 of 4: below it
+  controller_->pump();
+  EXPECT_EQ(dispatched().back(), "low-3");
+  EXPECT_EQ(controller_->queued(), 0u);
+}
+
 TEST_F(FlowControllerTest, TtlExpiresWithServiceUnavailableOutcome) {
   config_->config.defaultTtlNs = 20'000'000;
   start();

@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <set>
 #include <string>
 
@@ -185,6 +186,42 @@ TEST(ReplayTest, FlowControlKeepsCriticalTrafficFastUnderOverload) {
   EXPECT_GT(sheddable.errorsByCode.count("429") + sheddable.errorsByCode.count("503"), 0u);
   EXPECT_GT(sheddable.ttft.p50, critical.ttft.p90);  // queued behind critical traffic
   EXPECT_EQ(none.errorsByCode.size(), 0u);           // no admission: nothing refused, all late
+}
+
+// "Flat": critical TTFT under the overload is close to what critical traffic alone, at the
+// same rate, gets from the same fleet; the sheddable band's saturationCeiling is what
+// keeps it there (without it, critical requests wait for a sheddable one to finish).
+TEST(ReplayTest, SaturationCeilingKeepsCriticalTtftNearItsOwnLoadAlone) {
+  const std::string overload =
+      "random:input=200..1000,output=50..300,classes=critical:0.2+sheddable:0.8,"
+      "rate=poisson:40,duration=40s,seed=3";
+  ReplayOptions o = options(overload, 4);
+  o.engine.maxNumSeqs = 16;
+  std::ifstream in(configFile("flow-control.yaml"));
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string ceiling = "saturationCeiling: 0.8";
+  ASSERT_NE(text.find(ceiling), std::string::npos);
+  fs::path noReserve = cacheDir() / "flow-control-no-reserve.yaml";
+  std::ofstream(noReserve) << text.replace(text.find(ceiling), ceiling.size(),
+                                           "saturationCeiling: 1.0");
+  bench::Summary flow = bench::summarize(replayOk(configFile("flow-control.yaml"), o));
+  bench::Summary full = bench::summarize(replayOk(noReserve.string(), o));
+  ReplayOptions alone = options(
+      "random:input=200..1000,output=50..300,classes=critical:1,rate=poisson:8,duration=40s,"
+      "seed=3",
+      4);
+  alone.engine.maxNumSeqs = 16;
+  bench::Summary only = bench::summarize(replayOk(configFile("flow-control.yaml"), alone));
+  const bench::ClassSummary& critical = flow.classes.at("critical");
+  const bench::ClassSummary& reference = only.classes.at("critical");
+  EXPECT_EQ(critical.ok, critical.requests);
+  EXPECT_LT(critical.ttft.p50, 1.2 * reference.ttft.p50)
+      << critical.ttft.p50 << " s vs " << reference.ttft.p50 << " s alone";
+  EXPECT_LT(critical.ttft.p90, 1.5 * reference.ttft.p90)
+      << critical.ttft.p90 << " s vs " << reference.ttft.p90 << " s alone";
+  EXPECT_GT(full.classes.at("critical").ttft.p50, 1.5 * critical.ttft.p50)
+      << "without the ceiling " << full.classes.at("critical").ttft.p50 << " s";
+  EXPECT_GT(flow.classes.at("sheddable").ok, 0u);  // the sheddable band still runs
 }
 
 TEST(ReplayTest, RequestsTheServersRefuseAreCountedWithTheirStatus) {
