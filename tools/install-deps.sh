@@ -12,6 +12,9 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   gnuplot-nox  # eppd-bench renders its TTFT plot with it (about 1 MB)
 )
+# The SDK's Rust example plugin (sdk/examples/rust) builds when cargo is there: Debian's
+# cargo (and rustc 1.63) unless a cargo is already on the PATH (rustup's, say), never replaced.
+command -v cargo >/dev/null 2>&1 || packages+=(cargo)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

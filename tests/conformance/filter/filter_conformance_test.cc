@@ -163,7 +163,8 @@ TEST(FilterCatalogue, LoadsEveryLibraryAndFindsTheKnownFilters) {
        {"decode-filter", "prefill-filter", "low-queue-filter", "least-queue-filter",
         "least-kv-cache-filter", "lora-affinity-filter", "label-selector-filter",
         "concurrency-detector", "by-label-selector", "by-label", "prefix-cache-affinity-filter",
-        "utilization-detector", "example-label-match-filter"}) {
+        "utilization-detector", "capability-filter", "cost-budget-filter",
+        "example-label-match-filter"}) {
     EXPECT_EQ(found.count(expected), 1u) << expected << " is not in the catalogue";
   }
 }

@@ -6,8 +6,9 @@
 //    maxNumOfEndpoints (default 1) nor than the candidates; each index below the candidate
 //    count; no index twice; nothing written past `*picked_count` entries of room;
 //  - one candidate, no candidate, tied and extreme scores;
-//  - ties broken with the request's generator: tied candidates do not always lose, and two
-//    fresh instances fed the same requests pick the same (replays stay deterministic);
+//  - ties broken with the request's generator (or, for a picker keyed by the request, by the
+//    request): tied candidates do not always lose, and two fresh instances fed the same
+//    requests pick the same (replays stay deterministic);
 //  - calls from several threads at once.
 #include <gtest/gtest.h>
 #include <stdlib.h>
@@ -99,7 +100,9 @@ class PickerConformance : public ::testing::Test {
     fields.requestId = "conformance-" + std::to_string(seed);
     fields.path = "/v1/completions";
     fields.model = fields.targetModel = "conformance-model";
-    fields.prompt = "a prompt of a few words for the pickers that read it";
+    // Requests differ as real ones do: a picker keyed by the request (consistent-hash-picker
+    // hashes the prompt) must spread different requests too.
+    fields.prompt = "request " + std::to_string(seed) + ": a prompt for the pickers that read it";
     return std::make_unique<scheduling::RequestContext>(std::move(fields), eps, seed);
   }
 
@@ -152,7 +155,8 @@ TEST_F(PickerConformance, TheBuiltinPickersAreFound) {
   for (const auto* type : pickers()) names.insert(type->type->type_name);
   for (const char* builtin :
        {"max-score-picker", "random-picker", "weighted-random-picker", "round-robin-picker",
-        "power-of-two-picker", "least-request-picker", "least-response-time-picker"}) {
+        "power-of-two-picker", "least-request-picker", "least-response-time-picker",
+        "weighted-round-robin-picker", "consistent-hash-picker"}) {
     EXPECT_EQ(names.count(builtin), 1u) << builtin;
   }
 }

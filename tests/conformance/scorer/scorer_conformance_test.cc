@@ -9,6 +9,7 @@
 //  - all of that still holds after the request lifecycle hooks have run (stateful scorers).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <set>
@@ -188,9 +189,21 @@ TEST(ScorerCatalogue, LoadsEveryLibraryAndFindsTheKnownScorers) {
        {"queue-scorer", "kv-cache-utilization-scorer", "prefix-cache-scorer",
         "running-requests-size-scorer", "lora-affinity-scorer", "load-aware-scorer",
         "active-request-scorer", "token-load-scorer", "session-affinity-scorer",
-        "no-hit-lru-scorer", "example-load-scorer"}) {
+        "no-hit-lru-scorer", "cost-scorer", "example-load-scorer"}) {
     EXPECT_EQ(found.count(expected), 1u) << expected << " is not in the catalogue";
   }
+}
+
+// The SDK's Rust example is in the catalogue (and so in every test above) whenever cargo built
+// it; without cargo this says so as a skipped test.
+TEST(ScorerCatalogue, HoldsTheRustExampleWhenCargoBuiltIt) {
+#ifndef EPP_RUST_EXAMPLE
+  GTEST_SKIP() << "cargo was not found (or EPP_CARGO=OFF) when eppd was configured: the Rust "
+                  "example plugin (sdk/examples/rust) was not built and is not in this suite";
+#endif
+  const std::vector<std::string> types = scorerTypes();
+  EXPECT_EQ(std::count(types.begin(), types.end(), "example-rust-waiting-scorer"), 1);
+  EXPECT_EQ(origin("example-rust-waiting-scorer"), "libepp_example_rust.so");
 }
 
 }  // namespace
