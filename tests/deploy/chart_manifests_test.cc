@@ -15,8 +15,10 @@
 
 #include "tests/deploy/manifest_util.h"
 #include "tests/deploy/serve_args.h"
+#include "tests/integration/envoy_client.h"
 #include "tests/integration/eppd_process.h"
 #include "tests/integration/health_client.h"
+#include "tests/support/test_pki.h"
 #include "tools/chart_render/chart.h"
 
 namespace epp::testing {
@@ -129,6 +131,11 @@ TEST_F(ChartManifestsTest, ContainerListensOnTheThreePortsWithGrpcProbesOnHealth
   EXPECT_EQ(argValue(eppd_, "--extproc-port"), "9002");
   EXPECT_EQ(argValue(eppd_, "--health-port"), "9003");
   EXPECT_EQ(argValue(eppd_, "--metrics-port"), "9090");
+  // eppd alone binds /metrics to 127.0.0.1; Prometheus scrapes the pod IP.
+  EXPECT_EQ(argValue(eppd_, "--metrics-address"), "0.0.0.0");
+  // Plaintext ext_proc unless tls.secretName is set; the admin port is never opened.
+  EXPECT_EQ(argValue(eppd_, "--tls-cert-file"), "");
+  EXPECT_EQ(argValue(eppd_, "--admin-address"), "");
   EXPECT_EQ(eppd_["readinessProbe"]["grpc"]["port"].as<int>(), 9003);
   EXPECT_EQ(eppd_["readinessProbe"]["grpc"]["service"].as<std::string>(), "readiness");
   EXPECT_EQ(eppd_["livenessProbe"]["grpc"]["port"].as<int>(), 9003);
@@ -151,19 +158,17 @@ TEST_F(ChartManifestsTest, ConfigIsAWholeConfigMapDirectoryAndPluginsAVolume) {
   EXPECT_EQ(argValue(eppd_, "--config"),
             configMount["mountPath"].as<std::string>() + "/config.yaml");
 
-  YAML::Node plugins = findBy(pod_["volumes"], "name", "plugins");
-  ASSERT_TRUE(plugins);
-  EXPECT_TRUE(plugins["emptyDir"]);
-  YAML::Node pluginMount = findBy(eppd_["volumeMounts"], "name", "plugins");
-  ASSERT_TRUE(pluginMount);
-  EXPECT_EQ(argValue(eppd_, "--plugin-dir"), pluginMount["mountPath"].as<std::string>());
-  EXPECT_EQ(argValue(eppd_, "--plugin-dir"), "/plugins");
-  EXPECT_TRUE(pluginMount["readOnly"].as<bool>());
+  // No plugin image by default: no init container, no plugin volume, only the built-in
+  // plugins (an empty emptyDir would be refused anyway: its root is world-writable).
+  EXPECT_FALSE(pod_["initContainers"]);
+  EXPECT_TRUE(findBy(pod_["volumes"], "name", "plugins").IsNull());
+  EXPECT_TRUE(findBy(eppd_["volumeMounts"], "name", "plugins").IsNull());
+  EXPECT_EQ(argValue(eppd_, "--plugin-dir"), "");
+  // The plugin cache is a directory eppd creates (0700, its own) inside the emptyDir.
   YAML::Node cacheMount = findBy(eppd_["volumeMounts"], "name", "plugin-cache");
   ASSERT_TRUE(cacheMount);
-  EXPECT_EQ(argValue(eppd_, "--plugin-cache"), cacheMount["mountPath"].as<std::string>());
-  // No plugin image by default, so no init container.
-  EXPECT_FALSE(pod_["initContainers"]);
+  EXPECT_EQ(argValue(eppd_, "--plugin-cache"),
+            cacheMount["mountPath"].as<std::string>() + "/plugins");
 }
 
 TEST_F(ChartManifestsTest, PodDisruptionBudgetAndServiceSelectThePods) {
@@ -244,8 +249,6 @@ TEST_F(ChartManifestsTest, InferencePoolPointsItsPickerAtTheServiceAndEppdWatche
   EXPECT_EQ(source["labelSelector"]["app"].as<std::string>(), "vllm-llama3");
   EXPECT_EQ(source["labelSelector"].size(), selector.size());
   EXPECT_EQ(source["targetPorts"][0].as<int>(), 8000);
-  // Prometheus in another pod can scrape it.
-  EXPECT_EQ(config["server"]["metricsAddress"].as<std::string>(), "0.0.0.0");
 }
 
 TEST(ChartOptionsTest, ServiceMonitorAndPluginInitContainerRenderWhenEnabled) {
@@ -273,8 +276,45 @@ TEST(ChartOptionsTest, ServiceMonitorAndPluginInitContainerRenderWhenEnabled) {
   EXPECT_EQ(init["image"].as<std::string>(), "example/my-plugins:1.2");
   YAML::Node initMount = findBy(init["volumeMounts"], "name", "plugins");
   ASSERT_TRUE(initMount);
-  EXPECT_THAT(strings(init["command"]).back(), HasSubstr(initMount["mountPath"].as<std::string>()));
   EXPECT_FALSE(initMount["readOnly"]) << "the init container fills the volume";
+  // eppd scans a subdirectory the init container makes 0755 with 0644 files: the
+  // emptyDir's root is world-writable, which eppd's loader refuses.
+  std::string command = strings(init["command"]).back();
+  std::string lib = initMount["mountPath"].as<std::string>() + "/lib";
+  EXPECT_THAT(command, HasSubstr("chmod 0755 " + lib));
+  EXPECT_THAT(command, HasSubstr("chmod 0644 " + lib + "/*.so"));
+  YAML::Node eppd = findBy(pod["containers"], "name", "eppd");
+  YAML::Node pluginMount = findBy(eppd["volumeMounts"], "name", "plugins");
+  ASSERT_TRUE(pluginMount);
+  EXPECT_TRUE(pluginMount["readOnly"].as<bool>());
+  EXPECT_EQ(argValue(eppd, "--plugin-dir"), pluginMount["mountPath"].as<std::string>() + "/lib");
+  EXPECT_TRUE(findBy(pod["volumes"], "name", "plugins")["emptyDir"]);
+}
+
+TEST(ChartOptionsTest, TlsSecretIsMountedAndPassedToEppd) {
+  chart::RenderOptions options;
+  options.set = {{"tls.secretName", "eppd-tls"}};
+  auto docs = loadDocuments(chart::renderChart(kChart, options));
+  YAML::Node pod = documentOfKind(docs, "Deployment")["spec"]["template"]["spec"];
+  YAML::Node eppd = findBy(pod["containers"], "name", "eppd");
+  EXPECT_EQ(findBy(pod["volumes"], "name", "tls")["secret"]["secretName"].as<std::string>(),
+            "eppd-tls");
+  YAML::Node mount = findBy(eppd["volumeMounts"], "name", "tls");
+  ASSERT_TRUE(mount);
+  EXPECT_FALSE(mount["subPath"]) << "a Secret's updates reach only whole-directory mounts";
+  EXPECT_TRUE(mount["readOnly"].as<bool>());
+  std::string dir = mount["mountPath"].as<std::string>();
+  EXPECT_EQ(argValue(eppd, "--tls-cert-file"), dir + "/tls.crt");
+  EXPECT_EQ(argValue(eppd, "--tls-key-file"), dir + "/tls.key");
+  EXPECT_EQ(argValue(eppd, "--tls-client-ca-file"), "") << "TLS, not mTLS, by default";
+  // Probes keep using the plaintext health port.
+  EXPECT_EQ(eppd["readinessProbe"]["grpc"]["port"].as<int>(), 9003);
+
+  options.set.push_back({"tls.clientAuth", "true"});
+  docs = loadDocuments(chart::renderChart(kChart, options));
+  pod = documentOfKind(docs, "Deployment")["spec"]["template"]["spec"];
+  eppd = findBy(pod["containers"], "name", "eppd");
+  EXPECT_EQ(argValue(eppd, "--tls-client-ca-file"), dir + "/ca.crt");
 }
 
 TEST_F(ChartManifestsTest, ConfigMapConfigPassesEppdValidate) {
@@ -296,7 +336,6 @@ TEST_F(ChartManifestsTest, EppdServesWithTheDeploymentArguments) {
   std::ofstream(dir / "etc" / "config.yaml")
       << documentOfKind(docs_, "ConfigMap")["data"]["config.yaml"].as<std::string>();
   ServeWithArgs eppd(strings(eppd_["args"]), {{"--config", (dir / "etc" / "config.yaml").string()},
-                                              {"--plugin-dir", (dir / "plugins").string()},
                                               {"--plugin-cache", (dir / "cache").string()}});
   ASSERT_TRUE(eppd.serving()) << eppd.error();
   // Live at once; not ready while it knows no model server (no API server here), which is
@@ -306,6 +345,42 @@ TEST_F(ChartManifestsTest, EppdServesWithTheDeploymentArguments) {
   EXPECT_EQ(readiness.code, grpc::StatusCode::OK);
   EXPECT_EQ(readiness.servingStatus, kNotServing);
   EXPECT_EQ(httpRequest(eppd.metricsPort(), "GET", "/metrics").status, 200);
+  fs::remove_all(dir);
+}
+
+// The Deployment's arguments with tls.secretName and tls.clientAuth, the Secret's files
+// made by the test: ext_proc answers over mTLS only, the probes' port stays plaintext.
+TEST(ChartServeTest, EppdServesMtlsWithTheChartsTlsArguments) {
+  chart::RenderOptions options;
+  options.set = {{"tls.secretName", "eppd-tls"}, {"tls.clientAuth", "true"}};
+  auto docs = loadDocuments(chart::renderChart(kChart, options));
+  YAML::Node eppdContainer = findBy(
+      documentOfKind(docs, "Deployment")["spec"]["template"]["spec"]["containers"], "name", "eppd");
+  fs::path dir = fs::temp_directory_path() / ("eppd-chart-tls-" + std::to_string(::getpid()));
+  fs::create_directories(dir / "etc");
+  std::ofstream(dir / "etc" / "config.yaml")
+      << documentOfKind(docs, "ConfigMap")["data"]["config.yaml"].as<std::string>();
+  TestPki server = TestPki::create(dir, "server");
+  TestPki clients = TestPki::create(dir, "clients");
+  TestPki::Leaf gateway = clients.issue("gateway", {.commonName = "gateway", .client = true});
+  ServeWithArgs eppd(strings(eppdContainer["args"]),
+                     {{"--config", (dir / "etc" / "config.yaml").string()},
+                      {"--plugin-cache", (dir / "cache").string()},
+                      {"--tls-cert-file", server.serverCert.string()},
+                      {"--tls-key-file", server.serverKey.string()},
+                      {"--tls-client-ca-file", clients.caCert.string()}});
+  ASSERT_TRUE(eppd.serving()) << eppd.error();
+  EXPECT_TRUE(checkHealth(eppd.healthTarget(), "liveness").serving());
+  HealthCheck withCert =
+      checkHealth(tlsChannel(eppd.extprocTarget(), {.caFile = server.caCert.string(),
+                                                    .certFile = gateway.cert.string(),
+                                                    .keyFile = gateway.key.string()}),
+                  "liveness");
+  EXPECT_TRUE(withCert.serving()) << withCert.message;
+  EXPECT_EQ(withCert.peerCommonName, "localhost");
+  HealthCheck withoutCert =
+      checkHealth(tlsChannel(eppd.extprocTarget(), {.caFile = server.caCert.string()}), "liveness");
+  EXPECT_NE(withoutCert.code, grpc::StatusCode::OK);
   fs::remove_all(dir);
 }
 

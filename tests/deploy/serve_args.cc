@@ -67,6 +67,7 @@ ServeWithArgs::ServeWithArgs(const std::vector<std::string>& args,
     if (fs::exists(ready)) {
       auto doc = nlohmann::json::parse(slurp(ready), nullptr, false);
       if (!doc.is_discarded()) {
+        extprocPort_ = doc["extprocPort"];
         healthPort_ = doc["healthPort"];
         metricsPort_ = doc["metricsPort"];
         return;

@@ -3,7 +3,8 @@
 // Runs `eppd serve` with the arguments a deployment file gives it (the Helm chart's
 // container args, the systemd unit's ExecStart), so the test proves eppd accepts them as
 // written. Only values that name the deployment's machine are replaced: each path a flag
-// takes (--config, --plugin-dir, --plugin-cache) by the test's own file or directory, each
+// takes (--config, --plugin-dir, --plugin-cache, --tls-cert-file, …) by the test's own file
+// or directory, each
 // port by 0; --admin-port 0 and --ready-file are added. Flags, their order and every other
 // value are passed unchanged, so an unknown or malformed flag fails the test.
 #pragma once
@@ -29,6 +30,7 @@ class ServeWithArgs {
   bool serving() const { return healthPort_ > 0; }
   const std::string& error() const { return error_; }
   std::string healthTarget() const { return "127.0.0.1:" + std::to_string(healthPort_); }
+  std::string extprocTarget() const { return "127.0.0.1:" + std::to_string(extprocPort_); }
   int metricsPort() const { return metricsPort_; }
   pid_t pid() const { return pid_; }
   // The command line that ran, for failure messages.
@@ -38,6 +40,7 @@ class ServeWithArgs {
   std::filesystem::path dir_;
   std::vector<std::string> argv_;
   pid_t pid_ = -1;
+  int extprocPort_ = 0;
   int healthPort_ = 0;
   int metricsPort_ = 0;
   std::string error_;
