@@ -38,6 +38,15 @@ std::string bandLine(const json& fc) {
   return out;
 }
 
+// "200 x36" or "429 x16, 503 x4".
+std::string statuses(const std::map<int, int>& counts) {
+  std::string out;
+  for (const auto& [status, n] : counts) {
+    out += fmt::format("{}{} x{}", out.empty() ? "" : ", ", status, n);
+  }
+  return out;
+}
+
 size_t queuedIn(const json& fc, int priority) {
   for (const auto& b : fc["bands"]) {
     if (b["priority"] == priority) return b["queued"].get<size_t>();
@@ -140,26 +149,13 @@ Report runBurstShedding(const Options& options) {
     }
   }
 
-  out << fmt::format("\n  critical: {} requests, answers {}\n", criticalSent,
-                     tally(
-                         [&] {
-                           std::map<std::string, int> m;
-                           for (const auto& [s, n] : criticalStatus) m[std::to_string(s)] = n;
-                           return m;
-                         }(),
-                         {}));
+  out << fmt::format("\n  critical: {} requests, answered {}\n", criticalSent,
+                     statuses(criticalStatus));
   if (!waitedId.empty()) {
     out << "  the critical request that waited longest, from /decisions:\n"
         << stage.explain(waitedId, 2);
   }
-  out << fmt::format("\n  sheddable: answers {}\n", tally(
-                                                        [&] {
-                                                          std::map<std::string, int> m;
-                                                          for (const auto& [s, n] : shedStatus)
-                                                            m[std::to_string(s)] = n;
-                                                          return m;
-                                                        }(),
-                                                        {}));
+  out << fmt::format("\n  sheddable: {} requests, answered {}\n", kBurst, statuses(shedStatus));
   if (!first429.empty()) {
     out << "  one refused at once, from /decisions:\n" << stage.explain(first429);
   }

@@ -225,6 +225,17 @@ bool Stage::waitForEndpoints(const std::function<bool(const json&)>& done,
       timeout, std::chrono::milliseconds(20));
 }
 
+bool Stage::waitIdle() {
+  return waitForEndpoints(
+      [](const json& doc) {
+        for (const auto& e : doc["endpoints"]) {
+          if (e.value("inflight", 0) != 0) return false;
+        }
+        return true;
+      },
+      std::chrono::seconds(2));
+}
+
 double Stage::metric(const std::string& sample) const { return eppd_->metric(sample); }
 
 double Stage::awaitMetric(const std::string& sample, double value) const {

@@ -83,6 +83,9 @@ class Stage {
   // Polls GET /endpoints until `done` holds for it.
   bool waitForEndpoints(const std::function<bool(const nlohmann::json&)>& done,
                         std::chrono::milliseconds timeout = std::chrono::seconds(5));
+  // Waits until eppd counts no request in flight anywhere: a stream's end reaches eppd's
+  // counts just after the client saw it, and the next decision should not see it.
+  bool waitIdle();
   // One sample of eppd's /metrics ("name{labels}" exactly), -1 when absent.
   double metric(const std::string& sample) const;
   // metric(sample) once it equals `value` (counters a stream's end updates trail the

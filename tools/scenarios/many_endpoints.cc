@@ -57,6 +57,7 @@ Report runManyEndpoints(const Options& options) {
 
   auto probe = [&](const std::string& id, const std::string& prompt, const HeaderList& headers,
                    const std::string& what, bool explain) {
+    stage.waitIdle();
     Outcome o = stage.send(
         {.id = id, .model = "sim-model", .prompt = prompt, .maxTokens = 8, .headers = headers});
     out << fmt::format("\n  {} -> {} ({}, status {})\n", what, o.endpoint, gpu[o.endpoint],
