@@ -6,6 +6,8 @@
 // is served as itself again: the fallback is taken only while it is needed.
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include <ostream>
 
 #include "tools/scenarios/harness.h"
@@ -39,8 +41,10 @@ Report runLoraFallback(const Options& options) {
          "  what eppd sees:\n"
       << endpointTable(stage.admin("/endpoints"), {}, true);
 
-  const double fallbacksBefore = stage.metric(
-      R"(eppd_lora_fallback_total{base_model="llama-3-8b",model_name="sql-lora",outcome="base-model"})");
+  const std::string fallbackSample =
+      R"(eppd_lora_fallback_total{base_model="llama-3-8b",model_name="sql-lora",)"
+      R"(outcome="base-model"})";
+  const double fallbacksBefore = stage.metric(fallbackSample);
   const int n = stage.shortRun() ? 2 : 8;
   int fellBack = 0;
   for (int i = 1; i <= n; ++i) {
@@ -63,8 +67,7 @@ Report runLoraFallback(const Options& options) {
   nlohmann::json first = stage.decision("sql-1");
   report.check(!first.is_null() && first["routing"].value("loraFallback", "") == "base-model",
                "/decisions records the fallback (routing.loraFallback: base-model)");
-  const double fallbacks = stage.metric(
-      R"(eppd_lora_fallback_total{base_model="llama-3-8b",model_name="sql-lora",outcome="base-model"})");
+  const double fallbacks = stage.awaitMetric(fallbackSample, std::max(fallbacksBefore, 0.0) + n);
   report.check(fallbacks - std::max(fallbacksBefore, 0.0) == n,
                "eppd_lora_fallback_total counts each one", fmt::format("{}", fallbacks));
 
