@@ -294,6 +294,12 @@ json decisionJson(const runtime::DecisionRecord& r) {
     if (!m.baseModel.empty()) routed["baseModel"] = m.baseModel;
     out["routing"] = routed;
   }
+  if (r.tokenize) {
+    out["tokenize"] = {{"endpoint", r.tokenize->endpoint},
+                       {"outcome", r.tokenize->outcome},
+                       {"tokens", r.tokenize->tokens},
+                       {"ms", r.tokenize->ms}};
+  }
   if (r.admission) {
     json admission = {{"outcome", r.admission->outcome}, {"detector", r.admission->detector}};
     if (r.admission->error.empty()) {

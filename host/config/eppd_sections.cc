@@ -577,6 +577,44 @@ void parseScraping(Diagnostics& diag, const Field& field, PickerConfig& config) 
   }
 }
 
+void parseTokenization(Diagnostics& diag, const Field& field, PickerConfig& config) {
+  MapReader map(diag, field, {"enabled", "path", "timeout", "maxPromptSize"},
+                /*nullIsEmpty=*/true);
+  TokenizationSpec& spec = config.tokenization;
+  // Writing the block turns it on unless it says otherwise.
+  spec.enabled = true;
+  if (auto f = map.get("enabled")) {
+    if (auto on = readBool(diag, *f)) spec.enabled = *on;
+  }
+  if (auto f = map.get("path")) {
+    if (auto text = readString(diag, *f)) {
+      if (text->empty() || text->front() != '/') {
+        diag.error(f->where, fmt::format("{}: '{}' does not start with /", f->name(), *text));
+      } else {
+        spec.path = *text;
+      }
+    }
+  }
+  if (auto f = map.get("timeout")) {
+    if (auto ns = readDurationNs(diag, *f)) {
+      if (*ns < 1'000'000) {
+        diag.error(f->where, fmt::format("{}: must be at least 1ms", f->name()));
+      } else {
+        spec.timeoutNs = *ns;
+      }
+    }
+  }
+  if (auto f = map.get("maxPromptSize")) {
+    if (auto n = readBytes(diag, *f)) {
+      if (*n < 1 || *n > (int64_t{1} << 30)) {
+        diag.error(f->where, fmt::format("{}: must be between 1 and 1Gi", f->name()));
+      } else {
+        spec.maxPromptBytes = *n;
+      }
+    }
+  }
+}
+
 }  // namespace epp::config::sections
 
 namespace epp::config {

@@ -50,6 +50,7 @@ constexpr Section kSections[] = {
     {"rateLimits", &sections::parseRateLimits},
     {"server", &sections::parseServer},
     {"scraping", &sections::parseScraping},
+    {"tokenization", &sections::parseTokenization},
 };
 
 // The configuration without a file: the reference default profile. The picker is written

@@ -213,6 +213,17 @@ struct ScrapingSpec {
   std::string caFile;  // absolute after loadConfigFile
 };
 
+// Token ids for requests that carry text (`tokenization:`): eppd asks a model server of the
+// request's pool for them (vLLM's POST /tokenize, which applies the model's chat template),
+// asynchronously, before admission; plugins that match the engine's own KV blocks
+// (precise-prefix-cache-scorer) then see the ids the engine will compute. Off by default.
+struct TokenizationSpec {
+  bool enabled = false;
+  std::string path = "/tokenize";
+  int64_t timeoutNs = 200'000'000;  // past it the request goes on without ids
+  int64_t maxPromptBytes = 4 << 20;  // longer prompts are not sent (they go on without ids)
+};
+
 // Ports 0..65535 (0: pick a free port); addresses are IP literals.
 struct ServerSpec {
   int extprocPort = 9002;
@@ -364,6 +375,7 @@ struct PickerConfig {
   std::vector<RateLimitSpec> rateLimits;
   ServerSpec server;
   ScrapingSpec scraping;
+  TokenizationSpec tokenization;
   // Where it came from: the path (or "<default>", "<text>"), the text, its SHA-256.
   std::string source;
   std::string text;

@@ -38,6 +38,7 @@ void parseObjectives(Diagnostics& diag, const Field& field, PickerConfig& config
 void parseRouting(Diagnostics& diag, const Field& field, PickerConfig& config);
 void parseServer(Diagnostics& diag, const Field& field, PickerConfig& config);
 void parseScraping(Diagnostics& diag, const Field& field, PickerConfig& config);
+void parseTokenization(Diagnostics& diag, const Field& field, PickerConfig& config);
 
 // rateLimits (rate_limit_section.cc).
 void parseRateLimits(Diagnostics& diag, const Field& field, PickerConfig& config);

@@ -2,6 +2,8 @@
 
 #include <simdjson.h>
 
+#include <cctype>
+
 namespace epp::request {
 namespace {
 
@@ -82,6 +84,23 @@ simdjson::error_code appendPrompt(od::value value, std::string& out,
   return simdjson::SUCCESS;
 }
 
+// Records [start, the document's current token) — a value just consumed — as the prompt's
+// raw JSON, without the whitespace before the next token.
+simdjson::error_code markJson(od::document& doc, const simdjson::padded_string& padded,
+                              const char* start, OpenAiRequest& out) {
+  const char* end = nullptr;
+  simdjson::error_code e = doc.current_location().get(end);
+  if (e == simdjson::OUT_OF_BOUNDS) {
+    end = padded.data() + padded.size();
+  } else if (e) {
+    return e;
+  }
+  while (end > start && std::isspace(static_cast<unsigned char>(end[-1])) != 0) --end;
+  out.promptJsonOffset = static_cast<size_t>(start - padded.data());
+  out.promptJsonLength = static_cast<size_t>(end - start);
+  return simdjson::SUCCESS;
+}
+
 }  // namespace
 
 ApiType apiTypeForPath(std::string_view path) {
@@ -155,6 +174,7 @@ Result<OpenAiRequest> parseOpenAiRequest(std::string_view body, ApiType api) {
         }
       }
     } else if (key == "messages") {
+      const char* start = value.raw_json_token().data();
       od::array messages;
       if (value.get_array().get(messages) == simdjson::SUCCESS) {
         for (auto m : messages) {
@@ -166,9 +186,12 @@ Result<OpenAiRequest> parseOpenAiRequest(std::string_view body, ApiType api) {
           }
           if (err) break;
         }
+        if (!err) err = markJson(doc, padded, start, out);
       }
     } else if (key == "prompt") {
+      const char* start = value.raw_json_token().data();
       err = appendPrompt(value, out.prompt, &out.promptTokenIds);
+      if (!err) err = markJson(doc, padded, start, out);
     } else if (key == "input") {
       err = appendPrompt(value, out.prompt);
     }

@@ -32,6 +32,10 @@ struct OpenAiRequest {
   // Completions whose "prompt" is an array of token ids (OpenAI's pre-tokenized form):
   // those ids, which plugins matching on the engine's own blocks use as they are.
   std::vector<uint32_t> promptTokenIds;
+  // Where the raw JSON value of "messages" (chat) or "prompt" (completions) is in the body,
+  // as written: what a model server's /tokenize takes. Length 0 when absent.
+  size_t promptJsonOffset = 0;
+  size_t promptJsonLength = 0;
   bool stream = false;
   bool includeUsage = false;
 };

@@ -34,6 +34,14 @@ struct QueueRecord {
   std::string detail;  // why it left (a limit, the TTL, a disconnect), when not dispatched
 };
 
+// The prompt's token ids asked of a model server (`tokenization:`).
+struct TokenizeRecord {
+  std::string endpoint;
+  std::string outcome;  // ok, timeout, connect, status, body
+  size_t tokens = 0;
+  double ms = 0;
+};
+
 struct DecisionRecord {
   std::string requestId;
   std::string model;
@@ -43,6 +51,7 @@ struct DecisionRecord {
   // x-slo-ttft-ms / x-slo-tpot-ms as sent (slo.h); unset when absent or malformed.
   std::optional<double> sloTtftMs;
   std::optional<double> sloTpotMs;
+  std::optional<TokenizeRecord> tokenize;
   std::optional<AdmissionRecord> admission;
   std::optional<QueueRecord> queue;
   // Model routing (absent when the request never got that far).

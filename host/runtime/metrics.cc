@@ -21,6 +21,10 @@ Histogram::BucketBoundaries tpotBuckets() {
   return {0.001, 0.002, 0.005, 0.01, 0.015, 0.02, 0.025, 0.03, 0.04,
           0.05,  0.075, 0.1,   0.15, 0.2,   0.3,  0.5,   0.75, 1};
 }
+// A /tokenize round trip: 250 µs to 2 s.
+Histogram::BucketBoundaries tokenizeBuckets() {
+  return {0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2};
+}
 Histogram::BucketBoundaries tokenBuckets() {
   return {1,    8,    16,    32,    64,    128,    256,    512,    1024,   2048,
           4096, 8192, 16384, 32778, 65536, 131072, 262144, 524288, 1048576};
@@ -127,6 +131,17 @@ Metrics::Metrics()
                 .Help("Time per output token after the first, of successful requests whose "
                       "usage gave the token count")
                 .Register(common::metricsRegistry())),
+      tokenizeRequests_(BuildCounter()
+                            .Name("eppd_tokenize_requests_total")
+                            .Help("Prompts sent to a model server's /tokenize, by outcome (ok, "
+                                  "timeout, connect, status, body)")
+                            .Register(common::metricsRegistry())),
+      tokenizeDuration_(BuildHistogram()
+                            .Name("eppd_tokenize_duration_seconds")
+                            .Help("Time from asking a model server for a prompt's token ids to "
+                                  "the answer (or the failure)")
+                            .Register(common::metricsRegistry())
+                            .Add({}, tokenizeBuckets())),
       degraded_(BuildGauge()
                     .Name("eppd_degraded_round_robin")
                     .Help("1 while every candidate's metrics are stale and eppd routes "
@@ -254,6 +269,11 @@ void Metrics::tokenLatency(const std::string& model, double ttftSeconds, double 
   prometheus::Labels labels{{"model_name", model}};
   ttft_.Add(labels, latencyBuckets()).Observe(ttftSeconds);
   if (tpotSeconds >= 0) tpot_.Add(labels, tpotBuckets()).Observe(tpotSeconds);
+}
+
+void Metrics::tokenized(const std::string& outcome, double seconds) {
+  tokenizeRequests_.Add({{"outcome", outcome}}).Increment();
+  tokenizeDuration_.Observe(seconds);
 }
 
 void Metrics::degradedRouting(bool on) { degraded_.Set(on ? 1 : 0); }

@@ -48,6 +48,8 @@ class Metrics {
   void sloOutcome(const std::string& model, const std::string& profile, const char* slo,
                   const char* outcome);
   void sloHeaderInvalid(const char* header);
+  // A /tokenize call (tokenization:): its outcome and how long it took.
+  void tokenized(const std::string& outcome, double seconds);
   // A successful request's TTFT and, when known (>= 0), TPOT, in seconds.
   void tokenLatency(const std::string& model, double ttftSeconds, double tpotSeconds);
   void degradedRouting(bool on);
@@ -77,6 +79,8 @@ class Metrics {
   prometheus::Family<prometheus::Counter>& sloInvalidHeaders_;
   prometheus::Family<prometheus::Histogram>& ttft_;
   prometheus::Family<prometheus::Histogram>& tpot_;
+  prometheus::Family<prometheus::Counter>& tokenizeRequests_;
+  prometheus::Histogram& tokenizeDuration_;
   prometheus::Gauge& degraded_;
   prometheus::Counter& degradedRequests_;
   prometheus::Family<prometheus::Gauge>& poolReady_;

@@ -17,6 +17,7 @@
 #include "host/runtime/metrics.h"
 #include "host/runtime/model_routing.h"
 #include "host/runtime/slo.h"
+#include "host/runtime/tokenize_client.h"
 #include "host/scheduling/request_context.h"
 #include "host/scheduling/scheduler.h"
 
@@ -245,6 +246,7 @@ Pipeline::Pipeline(SnapshotSource config, datalayer::EndpointStore& endpoints,
         fairness.name(), fault);
   };
   flow_ = std::make_shared<flowcontrol::FlowController>(std::move(options));
+  tokenizeAllowed_ = flowDrive == FlowDrive::kThread;
 }
 
 // What the prepare stage hands to admission and scheduling: the parsed request, its
@@ -261,6 +263,11 @@ struct Pipeline::Pending {
   std::unique_ptr<RequestContext> request;
   // When set, the candidates' views: `eps` with live in-flight counts.
   std::shared_ptr<const flowcontrol::LiveViews> live;
+  // The raw JSON of the body's "messages" (chat) or "prompt", for a model server's
+  // /tokenize: an offset and length into input->body.
+  size_t promptJsonOffset = 0;
+  size_t promptJsonLength = 0;
+  bool chat = false;
 };
 
 // A prepared request waiting in flow control: it holds the transport's callback (no
@@ -323,22 +330,85 @@ void Pipeline::route(std::shared_ptr<extproc::RequestInput> input, extproc::Rout
   RoutingDecision decision;
   try {
     std::unique_ptr<Pending> pending = prepare(input, decision);
-    if (pending && pending->snap->flowControl.enabled) {
-      enqueue(std::move(pending), std::move(done));
+    if (pending && wantsTokens(*pending)) {
+      tokenizeThenProceed(std::move(pending), std::move(done));
       return;
     }
     if (pending) {
-      if (auto shed = admitLegacy(*pending)) {
-        decision = std::move(*shed);
-      } else {
-        decision = schedule(*pending);
-      }
+      proceed(std::move(pending), std::move(done));
+      return;
     }
   } catch (const std::exception& e) {
     common::logger()->error("request {}: internal error: {}", input->requestId, e.what());
     decision = RoutingDecision::error(500, "Internal", "internal error");
   }
   done(std::move(decision));
+}
+
+void Pipeline::proceed(std::unique_ptr<Pending> pending, extproc::RouteCallback done) {
+  RoutingDecision decision;
+  const std::string requestId = pending->input->requestId;
+  try {
+    if (pending->snap->flowControl.enabled) {
+      enqueue(std::move(pending), std::move(done));
+      return;
+    }
+    if (auto shed = admitLegacy(*pending)) {
+      decision = std::move(*shed);
+    } else {
+      decision = schedule(*pending);
+    }
+  } catch (const std::exception& e) {
+    common::logger()->error("request {}: internal error: {}", requestId, e.what());
+    decision = RoutingDecision::error(500, "Internal", "internal error");
+  }
+  done(std::move(decision));
+}
+
+bool Pipeline::wantsTokens(const Pending& pending) const {
+  const config::TokenizationSpec& spec = pending.snap->config.tokenization;
+  return spec.enabled && tokenizeAllowed_ && pending.fields.promptTokenIds.empty() &&
+         pending.promptJsonLength > 0 &&
+         static_cast<int64_t>(pending.fields.prompt.size()) <= spec.maxPromptBytes;
+}
+
+void Pipeline::tokenizeThenProceed(std::unique_ptr<Pending> pending, extproc::RouteCallback done) {
+  std::vector<const epp_endpoint_view*> candidates = eligible(pending->eps->all(), *pending->input);
+  if (candidates.empty()) return proceed(std::move(pending), std::move(done));  // 503 there
+  const epp_endpoint_view* server =
+      candidates[tokenizeRoundRobin_.fetch_add(1, std::memory_order_relaxed) % candidates.size()];
+  const config::TokenizationSpec& spec = pending->snap->config.tokenization;
+  TokenizeCall call;
+  call.host = std::string(server->address.ptr, server->address.len);
+  call.port = static_cast<uint16_t>(server->port);
+  call.path = spec.path;
+  call.timeoutNs = spec.timeoutNs;
+  std::string_view promptJson = std::string_view(pending->input->body)
+                                    .substr(pending->promptJsonOffset, pending->promptJsonLength);
+  call.body = tokenizeBody(pending->fields.targetModel, promptJson, pending->chat);
+  std::string endpoint(server->host_port.ptr, server->host_port.len);
+  const int64_t start = common::monotonicNowNs();
+  tokenizer().tokenize(
+      std::move(call), [this, pending = std::shared_ptr<Pending>(std::move(pending)),
+                        done = std::move(done), endpoint, start](TokenizeResult result) mutable {
+        const double seconds = static_cast<double>(common::monotonicNowNs() - start) / 1e9;
+        Metrics::get().tokenized(result.ok() ? "ok" : result.errorKind, seconds);
+        TokenizeRecord record{endpoint, result.ok() ? "ok" : result.errorKind, 0, seconds * 1e3};
+        if (result.ok()) {
+          record.tokens = result.ids.size();
+          pending->fields.promptTokenIds = std::move(result.ids);
+        } else {
+          common::logger()->warn("request {}: tokenize on {}: {}; scheduling without token ids",
+                                 pending->input->requestId, endpoint, result.error);
+        }
+        pending->record.tokenize = std::move(record);
+        proceed(std::make_unique<Pending>(std::move(*pending)), std::move(done));
+      });
+}
+
+TokenizeClient& Pipeline::tokenizer() {
+  std::call_once(tokenizerOnce_, [this] { tokenizer_ = std::make_unique<TokenizeClient>(); });
+  return *tokenizer_;
 }
 
 void Pipeline::enqueue(std::unique_ptr<Pending> pending, extproc::RouteCallback done) {
@@ -471,6 +541,9 @@ std::unique_ptr<Pipeline::Pending> Pipeline::prepare(
   pending->eps = std::move(eps);
   pending->record = std::move(record);
   pending->fields = std::move(fields);
+  pending->promptJsonOffset = parsed->promptJsonOffset;
+  pending->promptJsonLength = parsed->promptJsonLength;
+  pending->chat = parsed->api == request::ApiType::kChatCompletions;
   return pending;
 }
 

@@ -12,6 +12,7 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -23,6 +24,8 @@
 #include "host/runtime/decision_log.h"
 
 namespace epp::runtime {
+
+class TokenizeClient;
 
 class Pipeline final : public extproc::RequestPipeline {
  public:
@@ -65,6 +68,14 @@ class Pipeline final : public extproc::RequestPipeline {
   extproc::RoutingDecision schedule(Pending& pending);
   // With the gate on: hands the prepared request to flow control.
   void enqueue(std::unique_ptr<Pending> pending, extproc::RouteCallback done);
+  // After prepare: flow control, or legacy admission and scheduling; calls `done`.
+  void proceed(std::unique_ptr<Pending> pending, extproc::RouteCallback done);
+  // tokenization: the request carries text and no ids, and a model server can be asked.
+  bool wantsTokens(const Pending& pending) const;
+  // Asks a candidate's /tokenize for the prompt's ids, then proceeds (with or without
+  // them) on the tokenizer's thread.
+  void tokenizeThenProceed(std::unique_ptr<Pending> pending, extproc::RouteCallback done);
+  TokenizeClient& tokenizer();
   // Logs, counts and records a failed request; returns its ImmediateResponse decision.
   extproc::RoutingDecision fail(DecisionRecord& record, int status, const char* code,
                                 std::string message, const std::string& detail = "");
@@ -80,6 +91,12 @@ class Pipeline final : public extproc::RequestPipeline {
   flowcontrol::LivePool livePool_{5'000'000};
   // Outlives config reloads; observers hold it weakly to wake it on completion.
   std::shared_ptr<flowcontrol::FlowController> flow_;
+  // Virtual time (eppd replay) has no servers to ask.
+  bool tokenizeAllowed_ = true;
+  std::atomic<uint64_t> tokenizeRoundRobin_{0};
+  std::once_flag tokenizerOnce_;
+  // Last: destroyed first, waiting for its calls, whose callbacks use the members above.
+  std::unique_ptr<TokenizeClient> tokenizer_;
 };
 
 // Logs how admission works under `snapshot` (which detector; the flowControl gate).

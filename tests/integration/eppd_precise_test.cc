@@ -63,13 +63,19 @@ class EppdPreciseTest : public ::testing::Test {
                    ", labels: {eppd.io/kv-events-port: \"" +
                    std::to_string(sims_->kvEventsPorts()[i]) + "\"}}\n";
     }
+    endpoints_ = endpoints;
+    startEppd("tokenizer: {type: chars}", "");
+  }
+  // eppd with the precise scorer's `tokenizer` line and more top-level config.
+  void startEppd(const std::string& tokenizer, const std::string& extra) {
     config_ = std::string(R"(apiVersion: llm-d.ai/v1alpha1
 kind: EndpointPickerConfig
 plugins:
 - type: precise-prefix-cache-scorer
   parameters:
     tokenProcessorConfig: {blockSize: 16}
-    tokenizer: {type: chars}
+    )") + tokenizer +
+              R"(
 - type: queue-scorer
 - type: max-score-picker
 schedulingProfiles:
@@ -79,7 +85,8 @@ schedulingProfiles:
   - {pluginRef: queue-scorer, weight: 1}
   - {pluginRef: max-score-picker}
 scraping: {interval: 20ms, timeout: 200ms}
-)") + endpoints;
+)" + extra + endpoints_;
+    client_.reset();
     eppd_ = std::make_unique<EppdProcess>(config_);
     ASSERT_TRUE(eppd_->started()) << eppd_->error();
     client_ = std::make_unique<EnvoyClient>(eppd_->extprocTarget());
@@ -123,7 +130,32 @@ scraping: {interval: 20ms, timeout: 200ms}
     return eppd_->metric(R"(eppd_kv_event_batches_total{endpoint=")" + host + R"("})");
   }
 
+  // eppd learns of every server's events once they arrive (ZeroMQ drops what is published
+  // before a subscription lands, so warm up until they do).
+  void awaitSubscriptions() {
+    for (const std::string& host : hosts_) {
+      int warm = 0;
+      ASSERT_TRUE(waitUntil(
+          [&] {
+            if (batches(host) > 0) return true;
+            serve(host, prompt(900 + warm++, 1));
+            return false;
+          },
+          10s))
+          << host << "\n"
+          << eppd_->log();
+    }
+  }
+  json decision(const std::string& requestId) {
+    json doc = json::parse(httpRequest(eppd_->adminPort(), "GET", "/decisions?n=100").body);
+    for (const auto& d : doc["decisions"]) {
+      if (d["requestId"] == requestId) return d;
+    }
+    return json();
+  }
+
   fs::path dir_;
+  std::string endpoints_;
   std::string config_;
   std::unique_ptr<SimProcess> sims_;
   std::unique_ptr<EppdProcess> eppd_;
@@ -133,20 +165,7 @@ scraping: {interval: 20ms, timeout: 200ms}
 };
 
 TEST_F(EppdPreciseTest, FollowUpsGoWhereThePrefixIsReallyCachedAndEvictionsAreFollowed) {
-  // eppd is subscribed once events from every server arrive (ZeroMQ drops what is
-  // published before a subscription lands, so warm up until they do).
-  for (const std::string& host : hosts_) {
-    int warm = 0;
-    ASSERT_TRUE(waitUntil(
-        [&] {
-          if (batches(host) > 0) return true;
-          serve(host, prompt(900 + warm++, 1));
-          return false;
-        },
-        10s))
-        << host << "\n"
-        << eppd_->log();
-  }
+  awaitSubscriptions();
 
   // Six documents, each routed by eppd and served where it was routed; then a follow-up
   // question on each goes to the same server, which eppd knows holds all six blocks.
@@ -233,6 +252,68 @@ TEST_F(EppdPreciseTest, FollowUpsGoWhereThePrefixIsReallyCachedAndEvictionsAreFo
       0);
   EXPECT_EQ(eppd_->metric(R"(eppd_kv_event_sequence_gaps_total{endpoint=")" + x + R"("})"), -1)
       << "no gap was ever seen";
+}
+
+std::string chatBody(const std::string& system, const std::string& question) {
+  return json{
+      {"model", "sim-model"},
+      {"max_tokens", 2},
+      {"messages",
+       {{{"role", "system"}, {"content", system}}, {{"role", "user"}, {"content", question}}}}}
+      .dump();
+}
+
+// Chat requests carry text, not token ids: with `tokenization:` eppd asks a server's
+// /tokenize (here eppd-sim's, which tokenizes as its engine does) and the precise scorer
+// matches the ids against the servers' KV events, with no tokenizer of its own.
+TEST_F(EppdPreciseTest, ChatFollowUpsMatchThroughTheServersTokenizer) {
+  startEppd("tokenizer: {type: request}\n    fallback: none", "tokenization: {timeout: 1s}\n");
+  awaitSubscriptions();
+  for (int doc = 1; doc <= 3; ++doc) {
+    const std::string system = prompt(doc, kPromptBlocks, "");
+    RequestSpec spec;
+    spec.headers = {{"x-request-id", "chat-" + std::to_string(doc)}};
+    spec.body = chatBody(system, "first question");
+    RequestResult first = client_->process(spec);
+    ASSERT_TRUE(first.routed) << first.immediateBody;
+    json d = decision("chat-" + std::to_string(doc));
+    ASSERT_TRUE(d.contains("tokenize")) << d.dump();
+    EXPECT_EQ(d["tokenize"]["outcome"], "ok");
+    // 6 blocks of 64 characters, "\n", "first question": 100 tokens of 4 characters.
+    EXPECT_EQ(d["tokenize"]["tokens"], (kPromptBlocks * kBlockChars + 1 + 14 + 3) / 4);
+    int port = std::stoi(first.destination.substr(first.destination.rfind(':') + 1));
+    ASSERT_EQ(httpRequest(port, "POST", "/v1/chat/completions", spec.body).status, 200);
+    std::string id;
+    ASSERT_TRUE(waitUntil(
+        [&] {
+          id = "chat-follow-" + std::to_string(++requests_);
+          RequestSpec follow;
+          follow.headers = {{"x-request-id", id}};
+          follow.body = chatBody(system, "a different second question");
+          RequestResult r = client_->process(follow);
+          return r.routed && r.destination == first.destination;
+        },
+        3s))
+        << "document " << doc << " was served on " << first.destination;
+    // The follow-up's whole blocks are the system prompt's six, all cached there.
+    EXPECT_DOUBLE_EQ(preciseScores(id)[first.destination], 1.0);
+  }
+  EXPECT_GE(eppd_->metric(R"(eppd_tokenize_requests_total{outcome="ok"})"), 6);
+}
+
+// A server without /tokenize: requests are still routed (without ids, so the precise
+// scorer's fallback applies), and the failure is counted and logged with the request id.
+TEST_F(EppdPreciseTest, AFailingTokenizeEndpointDoesNotFailTheRequest) {
+  startEppd("tokenizer: {type: request}\n    fallback: none",
+            "tokenization: {path: /no-such-tokenize}\n");
+  RequestSpec spec;
+  spec.headers = {{"x-request-id", "no-tokenizer"}};
+  spec.body = chatBody("system", "question");
+  RequestResult r = client_->process(spec);
+  ASSERT_TRUE(r.routed) << r.immediateBody;
+  EXPECT_EQ(decision("no-tokenizer")["tokenize"]["outcome"], "status");
+  EXPECT_EQ(eppd_->awaitMetric(R"(eppd_tokenize_requests_total{outcome="status"})", 1), 1);
+  EXPECT_NE(eppd_->log().find("request no-tokenizer: tokenize on"), std::string::npos);
 }
 
 }  // namespace

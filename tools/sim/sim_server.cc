@@ -14,6 +14,8 @@
 #include <thread>
 #include <unordered_map>
 
+#include "host/request/openai_request.h"
+#include "plugins/common/chars_tokenizer.h"
 #include "tools/sim/engine/engine.h"
 #include "tools/sim/engine/prompt_blocks.h"
 #include "tools/sim/http_session.h"
@@ -152,6 +154,10 @@ class SimServer::Impl : public SessionHost, public EventSink {
       if (method != http::verb::get) return reply(methodNotAllowed());
       return reply(models());
     }
+    if (path == "/tokenize") {
+      if (method != http::verb::post) return reply(methodNotAllowed());
+      return reply(tokenize(req.body()));
+    }
     if (path == metricsPath(options_.dialect)) {
       if (method != http::verb::get) return reply(methodNotAllowed());
       return handleMetrics(session);
@@ -268,6 +274,23 @@ class SimServer::Impl : public SessionHost, public EventSink {
           R"({"error":{"code":503,"message":"Loading model","type":"unavailable_error"}})");
     }
     return jsonResponse(http::status::ok, R"({"status":"ok"})");
+  }
+
+  // vLLM's POST /tokenize: {"model", "messages"} (the chat template applied: here the
+  // contents joined by "\n", as the engine sees a chat prompt) or {"model", "prompt"} ->
+  // {"count", "max_model_len", "tokens"}: the ids the engine computes its KV blocks from.
+  HttpResponse tokenize(std::string_view body) const {
+    auto parsed = request::parseOpenAiRequest(body, request::ApiType::kChatCompletions);
+    if (!parsed) {
+      return jsonResponse(http::status::bad_request,
+                          errorJson({400, "BadRequestError", parsed.error()}));
+    }
+    std::vector<uint32_t> ids = std::move(parsed->promptTokenIds);
+    if (ids.empty()) plugins::charsTokenize(parsed->prompt, options_.engine.charsPerToken, ids);
+    using json = nlohmann::ordered_json;
+    json out = {
+        {"count", ids.size()}, {"max_model_len", options_.engine.maxModelLen}, {"tokens", ids}};
+    return jsonResponse(http::status::ok, out.dump());
   }
 
   HttpResponse models() const {

@@ -4,6 +4,8 @@
 #include <string>
 #include <vector>
 
+#include "plugins/common/one_primary_result.h"
+
 namespace epp::plugins {
 namespace {
 
@@ -48,8 +50,8 @@ std::vector<Rule> readRules(const cpp::Params& params) {
 }
 
 std::string requiredDefault(const cpp::Params& params) {
-  std::string d = params.getString("defaultProfile", "");
-  if (d.empty()) throw cpp::Error("defaultProfile is required: the profile when no rule holds");
+  std::string d = params.getString("defaultProfile", "default");
+  if (d.empty()) throw cpp::Error("defaultProfile must name the profile when no rule holds");
   return d;
 }
 
@@ -134,16 +136,7 @@ void AdaptiveProfileHandler::pickProfiles(const cpp::Request& request,
 
 size_t AdaptiveProfileHandler::processResults(const cpp::Request&,
                                               const cpp::ProfileResults& results) {
-  if (results.size() != 1) {
-    throw cpp::Error("adaptive-profile-handler expects one profile result, got " +
-                     std::to_string(results.size()));
-  }
-  if (!results[0].ok()) {
-    throw cpp::Error(
-        "scheduling profile '" + std::string(results[0].profileName()) + "' found no endpoint",
-        EPP_ERR_UNAVAILABLE);
-  }
-  return 0;
+  return onePrimaryResult("adaptive-profile-handler", results);
 }
 
 }  // namespace epp::plugins

@@ -134,7 +134,8 @@ TEST_F(AdaptiveProfileHandlerTest, BadRulesAreRefusedWithTheReason) {
     std::string error;
   };
   std::vector<Case> cases;
-  cases.push_back({ParamValue::map({}), "defaultProfile is required"});
+  cases.push_back(
+      {ParamValue::map({{"defaultProfile", ""}}), "defaultProfile must name the profile"});
   cases.push_back(
       {ParamValue::map(
            {{"defaultProfile", "a"},
@@ -159,7 +160,8 @@ TEST_F(AdaptiveProfileHandlerTest, BadRulesAreRefusedWithTheReason) {
        "enterAbove (>= 0) or priorityAtLeast is required"});
   cases.push_back({ParamValue::map({{"defaultProfile", "a"}, {"hysteresis", 1}}), "hysteresis"});
   for (const Case& c : cases) {
-    EXPECT_EQ(host_.create(plugin_, "adaptive-profile-handler", c.params, "adaptive"), nullptr) << c.error;
+    EXPECT_EQ(host_.create(plugin_, "adaptive-profile-handler", c.params, "adaptive"), nullptr)
+        << c.error;
     EXPECT_NE(host_.lastError().find(c.error), std::string::npos) << host_.lastError();
   }
 }

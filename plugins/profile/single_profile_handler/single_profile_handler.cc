@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include "plugins/common/one_primary_result.h"
+
 namespace epp::plugins {
 
 void SingleProfileHandler::pickProfiles(const cpp::Request&,
@@ -25,16 +27,7 @@ void SingleProfileHandler::pickProfiles(const cpp::Request&,
 
 size_t SingleProfileHandler::processResults(const cpp::Request&,
                                             const cpp::ProfileResults& results) {
-  if (results.size() != 1) {
-    throw cpp::Error("single-profile-handler expects one profile result, got " +
-                     std::to_string(results.size()));
-  }
-  if (!results[0].ok()) {
-    throw cpp::Error(
-        "scheduling profile '" + std::string(results[0].profileName()) + "' found no endpoint",
-        EPP_ERR_UNAVAILABLE);
-  }
-  return 0;
+  return onePrimaryResult("single-profile-handler", results);
 }
 
 }  // namespace epp::plugins

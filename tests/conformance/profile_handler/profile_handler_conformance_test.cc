@@ -173,8 +173,9 @@ TEST_F(ProfileHandlerConformance, TheBuiltinHandlersAreFound) {
   for (const auto& error : registry_->errors()) ADD_FAILURE() << error.message;
   std::set<std::string> names;
   for (const auto* type : handlers()) names.insert(type->type->type_name);
-  for (const char* builtin : {"single-profile-handler", "data-parallel-profile-handler",
-                              "disagg-profile-handler", "pd-profile-handler"}) {
+  for (const char* builtin :
+       {"single-profile-handler", "data-parallel-profile-handler", "disagg-profile-handler",
+        "pd-profile-handler", "adaptive-profile-handler"}) {
     EXPECT_EQ(names.count(builtin), 1u) << builtin;
   }
 }

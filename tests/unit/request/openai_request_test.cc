@@ -41,6 +41,30 @@ TEST(OpenAiRequestTest, CompletionPromptStringOrArray) {
   EXPECT_EQ(many->prompt, "a\nb");
 }
 
+// The raw JSON of messages / prompt, as a model server's /tokenize takes it.
+TEST(OpenAiRequestTest, PromptJsonIsTheValueAsWritten) {
+  auto json = [](const std::string& body, ApiType api) {
+    auto r = parseOpenAiRequest(body, api);
+    EXPECT_TRUE(r) << r.error();
+    return r ? body.substr(r->promptJsonOffset, r->promptJsonLength) : std::string("<error>");
+  };
+  const std::string messages =
+      R"([{"role":"system","content":"be \"terse\""},{"role":"user","content":[{"type":"text","text":"Hi"}]}])";
+  EXPECT_EQ(json(R"({"model":"m","messages":)" + messages + R"(,"max_tokens":3})",
+                 ApiType::kChatCompletions),
+            messages);
+  EXPECT_EQ(
+      json("{\"messages\" : " + messages + " \n ,\"model\":\"m\"}", ApiType::kChatCompletions),
+      messages);
+  EXPECT_EQ(json(R"({"model":"m","messages":)" + messages + "}", ApiType::kChatCompletions),
+            messages);
+  EXPECT_EQ(json(R"({"model":"m","prompt":"Once upon"})", ApiType::kCompletions), R"("Once upon")");
+  EXPECT_EQ(json(R"({"prompt":[1, 2, 3] ,"model":"m"})", ApiType::kCompletions), "[1, 2, 3]");
+  auto none = parseOpenAiRequest(R"({"model":"m"})", ApiType::kCompletions);
+  ASSERT_TRUE(none);
+  EXPECT_EQ(none->promptJsonLength, 0u);
+}
+
 TEST(OpenAiRequestTest, PreTokenizedPromptGivesItsTokenIds) {
   auto ids = parseOpenAiRequest(R"({"model":"m","prompt":[101, 7, 0, 4294967295]})",
                                 ApiType::kCompletions);
