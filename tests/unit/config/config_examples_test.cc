@@ -1,5 +1,6 @@
-// Every example in configs/ against the plugin libraries eppd builds, loaded by the real
-// loader, each plugin created with its parameters: the checks `eppd validate` makes.
+// Every example in configs/ and its subfolders against the plugin libraries eppd builds,
+// loaded by the real loader, each plugin created with its parameters: the checks
+// `eppd validate` makes.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <stdlib.h>
@@ -77,8 +78,9 @@ TEST_F(ConfigExamplesTest, BuiltinPluginsLoad) {
 TEST_F(ConfigExamplesTest, EveryExampleResolvesAgainstTheBuiltinPlugins) {
   std::vector<std::string> typeNames;
   for (const auto& [name, registered] : registry_->types()) typeNames.push_back(name);
-  size_t checked = 0;
-  for (const auto& entry : fs::directory_iterator(EPP_CONFIGS_DIR)) {
+  size_t checked = 0, scenarios = 0;
+  // Subfolders too: configs/scenarios/ holds the runnable scenarios' configs.
+  for (const auto& entry : fs::recursive_directory_iterator(EPP_CONFIGS_DIR)) {
     if (entry.path().extension() != ".yaml") continue;
     SCOPED_TRACE(entry.path().string());
     auto config = loadConfigFile(entry.path().string());
@@ -87,8 +89,10 @@ TEST_F(ConfigExamplesTest, EveryExampleResolvesAgainstTheBuiltinPlugins) {
     EXPECT_TRUE(status) << status.error();
     createEvery(*config);
     ++checked;
+    scenarios += entry.path().parent_path().filename() == "scenarios";
   }
   EXPECT_GE(checked, 5u);
+  EXPECT_EQ(scenarios, 5u);
 }
 
 TEST_F(ConfigExamplesTest, DefaultConfigResolvesAgainstTheBuiltinPlugins) {
