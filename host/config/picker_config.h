@@ -221,7 +221,7 @@ struct ScrapingSpec {
 struct TokenizationSpec {
   bool enabled = false;
   std::string path = "/tokenize";
-  int64_t timeoutNs = 200'000'000;  // past it the request goes on without ids
+  int64_t timeoutNs = 200'000'000;   // past it the request goes on without ids
   int64_t maxPromptBytes = 4 << 20;  // longer prompts are not sent (they go on without ids)
 };
 
