@@ -200,6 +200,24 @@ std::optional<EndpointSourceSpec> readFileSource(Diagnostics& diag, const Field&
   return spec;
 }
 
+// The attributes a source gives every endpoint it finds (engine, role, pool, labels,
+// scrape), read as an `endpoints:` entry would be, with a stand-in address and port, so
+// their rules (role and engine labels) are the same.
+std::optional<EndpointSpec> readSourceAttributes(Diagnostics& diag, const Field& field,
+                                                 const MapReader& map) {
+  YAML::Node attributes(YAML::NodeType::Map);
+  for (const MapEntry& entry : map.entries()) {
+    if (entry.key == "engine" || entry.key == "role" || entry.key == "pool" ||
+        entry.key == "labels" || entry.key == "scrape") {
+      attributes[entry.key] = entry.value.node;
+    }
+  }
+  attributes["address"] = "0.0.0.0";
+  attributes["port"] = 1;
+  Field standIn{attributes, field.where, field.path};
+  return readEndpoint(diag, standIn);
+}
+
 std::optional<EndpointSourceSpec> readDnsSource(Diagnostics& diag, const Field& field) {
   MapReader map(diag, field,
                 {"name", "port", "interval", "engine", "role", "pool", "labels", "scrape"});
@@ -233,18 +251,7 @@ std::optional<EndpointSourceSpec> readDnsSource(Diagnostics& diag, const Field& 
       ok = false;
     }
   }
-  // The endpoint attributes are read as an `endpoints:` entry would be, with a stand-in
-  // address, so their rules (role and engine labels) are the same.
-  YAML::Node attributes(YAML::NodeType::Map);
-  for (const MapEntry& entry : map.entries()) {
-    if (entry.key != "name" && entry.key != "port" && entry.key != "interval") {
-      attributes[entry.key] = entry.value.node;
-    }
-  }
-  attributes["address"] = "0.0.0.0";
-  attributes["port"] = 1;
-  Field standIn{attributes, field.where, field.path};
-  auto endpoint = readEndpoint(diag, standIn);
+  auto endpoint = readSourceAttributes(diag, field, map);
   if (!endpoint || !ok) return std::nullopt;
   spec.attributes = std::move(*endpoint);
   return spec;
@@ -432,18 +439,7 @@ std::optional<EndpointSourceSpec> readKubernetesSource(Diagnostics& diag, const 
     if (text) k.caFile = *text;
     ok = text.has_value() && ok;
   }
-  // The endpoint attributes, read like a dns source's (see readDnsSource).
-  YAML::Node attributes(YAML::NodeType::Map);
-  for (const MapEntry& entry : map.entries()) {
-    if (entry.key == "engine" || entry.key == "role" || entry.key == "pool" ||
-        entry.key == "labels" || entry.key == "scrape") {
-      attributes[entry.key] = entry.value.node;
-    }
-  }
-  attributes["address"] = "0.0.0.0";
-  attributes["port"] = 1;
-  Field standIn{attributes, field.where, field.path};
-  auto endpoint = readEndpoint(diag, standIn);
+  auto endpoint = readSourceAttributes(diag, field, map);
   if (!endpoint || !ok) return std::nullopt;
   spec.attributes = std::move(*endpoint);
   return spec;
