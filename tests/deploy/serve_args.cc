@@ -1,31 +1,18 @@
 #include "tests/deploy/serve_args.h"
 
-#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include <chrono>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
-#include <thread>
+
+#include "tests/integration/eppd_process.h"
 
 namespace epp::testing {
 namespace fs = std::filesystem;
-
-namespace {
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-}  // namespace
 
 ServeWithArgs::ServeWithArgs(const std::vector<std::string>& args,
                              const std::map<std::string, std::string>& paths) {
@@ -51,35 +38,17 @@ ServeWithArgs::ServeWithArgs(const std::vector<std::string>& args,
   fs::path ready = dir_ / "ready.json";
   argv_.insert(argv_.end(), {"--ready-file", ready.string()});
 
-  pid_ = ::fork();
-  if (pid_ == 0) {
-    int err = ::open((dir_ / "log").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    ::dup2(err, 1);
-    ::dup2(err, 2);
-    std::vector<char*> cargv;
-    for (auto& a : argv_) cargv.push_back(a.data());
-    cargv.push_back(nullptr);
-    ::execv(cargv[0], cargv.data());
-    ::_exit(127);
+  pid_ = spawnLogged(argv_, dir_ / "log");
+  nlohmann::json doc = awaitReadyFile(ready, pid_, std::chrono::seconds(15));
+  if (!doc.is_null()) {
+    extprocPort_ = doc["extprocPort"];
+    healthPort_ = doc["healthPort"];
+    metricsPort_ = doc["metricsPort"];
+    return;
   }
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (fs::exists(ready)) {
-      auto doc = nlohmann::json::parse(slurp(ready), nullptr, false);
-      if (!doc.is_discarded()) {
-        extprocPort_ = doc["extprocPort"];
-        healthPort_ = doc["healthPort"];
-        metricsPort_ = doc["metricsPort"];
-        return;
-      }
-    }
-    int status = 0;
-    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-      pid_ = -1;
-      error_ = "eppd exited: " + slurp(dir_ / "log");
-      return;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  if (pid_ < 0) {
+    error_ = "eppd exited: " + slurp(dir_ / "log");
+    return;
   }
   error_ = "eppd did not serve within 15 s: " + slurp(dir_ / "log");
 }

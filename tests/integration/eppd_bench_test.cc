@@ -48,13 +48,6 @@ schedulingProfiles:
   - {pluginRef: max-score-picker}
 )";
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 struct BenchResult {
   int exitCode = -1;
   std::string out;

@@ -17,14 +17,47 @@
 namespace epp::testing {
 namespace fs = std::filesystem;
 
-namespace {
-
 std::string slurp(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
 }
+
+pid_t spawnLogged(std::vector<std::string> argv, const fs::path& logFile) {
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    int out = ::open(logFile.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ::dup2(out, 1);
+    ::dup2(out, 2);
+    std::vector<char*> cargv;
+    for (auto& a : argv) cargv.push_back(a.data());
+    cargv.push_back(nullptr);
+    ::execv(cargv[0], cargv.data());
+    ::_exit(127);
+  }
+  return pid;
+}
+
+nlohmann::json awaitReadyFile(const fs::path& readyFile, pid_t& pid,
+                              std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (fs::exists(readyFile)) {
+      auto doc = nlohmann::json::parse(slurp(readyFile), nullptr, false);
+      if (!doc.is_discarded()) return doc;
+    }
+    int status = 0;
+    if (::waitpid(pid, &status, WNOHANG) == pid) {
+      pid = -1;
+      return nullptr;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return nullptr;
+}
+
+namespace {
 
 fs::path makeTempDir() {
   std::string pattern = (fs::temp_directory_path() / "eppd-it-XXXXXX").string();
@@ -81,36 +114,18 @@ EppdProcess::EppdProcess(const std::string& configYaml, std::vector<std::string>
                                    "--drain-seconds", "2",
                                    "--ready-file",    ready.string()};
   args.insert(args.end(), extraArgs.begin(), extraArgs.end());
-  pid_ = ::fork();
-  if (pid_ == 0) {
-    int err = ::open((dir_ / "stderr").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    ::dup2(err, 2);
-    ::dup2(err, 1);
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    ::execv(argv[0], argv.data());
-    ::_exit(127);
+  pid_ = spawnLogged(std::move(args), dir_ / "stderr");
+  nlohmann::json doc = awaitReadyFile(ready, pid_, std::chrono::seconds(20));
+  if (!doc.is_null()) {
+    extprocPort_ = doc["extprocPort"];
+    healthPort_ = doc["healthPort"];
+    adminPort_ = doc["adminPort"];
+    metricsPort_ = doc["metricsPort"];
+    return;
   }
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (fs::exists(ready)) {
-      auto doc = nlohmann::json::parse(slurp(ready), nullptr, false);
-      if (!doc.is_discarded()) {
-        extprocPort_ = doc["extprocPort"];
-        healthPort_ = doc["healthPort"];
-        adminPort_ = doc["adminPort"];
-        metricsPort_ = doc["metricsPort"];
-        return;
-      }
-    }
-    int status = 0;
-    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-      pid_ = -1;
-      error_ = "eppd exited before serving: " + log();
-      return;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  if (pid_ < 0) {
+    error_ = "eppd exited before serving: " + log();
+    return;
   }
   error_ = "eppd did not become ready in 20 s: " + log();
 }

@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,17 @@ struct HttpResponse {
 HttpResponse httpRequest(int port, const std::string& method, const std::string& path,
                          const std::string& body = "", const std::vector<std::string>& headers = {},
                          const std::string& address = "127.0.0.1");
+
+// Starts `argv` (argv[0] a path) with stdout and stderr written to `logFile`; its pid.
+pid_t spawnLogged(std::vector<std::string> argv, const std::filesystem::path& logFile);
+
+// The JSON `eppd serve --ready-file` wrote to `readyFile`, once it is there, or null: when the
+// process `pid` exits first (pid is then set to -1) or after `timeout`.
+nlohmann::json awaitReadyFile(const std::filesystem::path& readyFile, pid_t& pid,
+                              std::chrono::milliseconds timeout);
+
+// The whole content of a file ("" when it cannot be read).
+std::string slurp(const std::filesystem::path& p);
 
 class EppdProcess {
  public:

@@ -133,13 +133,6 @@ std::string chat(const std::string& content) {
   return json{{"model", "llama"}, {"messages", {{{"role", "user"}, {"content", content}}}}}.dump();
 }
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 // Writes a sibling temporary file, then renames it over `path` (what editors and
 // `kubectl cp`-style tools do).
 void writeRenamed(const fs::path& path, const std::string& text) {
