@@ -38,6 +38,14 @@ using tcp = asio::ip::tcp;
 constexpr size_t kMaxIdlePerServer = 8;
 constexpr uint64_t kMaxResponseBytes = 64 << 20;  // 16M ids as JSON text
 
+// Beast reports an expired stream as error::timeout, but an operation the expiry cut short
+// inside a composed read can also end as operation_aborted: past the deadline, both are the
+// deadline's doing.
+bool pastDeadline(const boost::system::error_code& ec,
+                  std::chrono::steady_clock::time_point deadline) {
+  return ec == beast::error::timeout || std::chrono::steady_clock::now() >= deadline;
+}
+
 }  // namespace
 
 std::string tokenizeBody(std::string_view model, std::string_view promptJson, bool chat) {
@@ -119,7 +127,7 @@ struct TokenizeClient::Impl {
       if (!reused) {
         co_await stream->async_connect(peer, token);
         if (ec) {
-          out.errorKind = ec == beast::error::timeout ? "timeout" : "connect";
+          out.errorKind = pastDeadline(ec, deadline) ? "timeout" : "connect";
           out.error = fmt::format("connect to {}: {}", key, ec.message());
           break;
         }
@@ -143,7 +151,7 @@ struct TokenizeClient::Impl {
         bool serverClosed = ec == http::error::end_of_stream || ec == asio::error::eof ||
                             ec == asio::error::connection_reset || ec == asio::error::broken_pipe;
         if (reused && serverClosed) continue;  // a kept-alive connection the server closed
-        out.errorKind = ec == beast::error::timeout ? "timeout" : "connect";
+        out.errorKind = pastDeadline(ec, deadline) ? "timeout" : "connect";
         out.error = fmt::format("POST {}{}: {}", key, call.path, ec.message());
         break;
       }
