@@ -96,6 +96,15 @@ int main(int argc, char** argv) {
   app.add_option("--load-seconds", o.faults.loadSeconds,
                  "Answer 503 'Loading model' for this long after start")
       ->capture_default_str();
+  std::string metricsFault = "ok";
+  app.add_option("--metrics-fault", metricsFault,
+                 "/metrics answers: ok, garbage (text no Prometheus parser accepts) or error "
+                 "(HTTP 500); POST /sim/fault switches it while running")
+      ->capture_default_str();
+  app.add_option("--health-status", o.faults.healthStatus,
+                 "/health answers this HTTP status (0: normal)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 599));
   app.add_option("--ready-file", readyFile,
                  "Write {\"ports\": [...]} here once every server listens");
   CLI11_PARSE(app, argc, argv);
@@ -110,6 +119,16 @@ int main(int argc, char** argv) {
     return 2;
   }
   o.dialect = *d;
+  auto mf = epp::sim::parseMetricsFault(metricsFault);
+  if (!mf) {
+    std::cerr << "eppd-sim: --metrics-fault must be ok, garbage or error\n";
+    return 2;
+  }
+  o.faults.metrics = *mf;
+  if (o.faults.healthStatus != 0 && o.faults.healthStatus < 100) {
+    std::cerr << "eppd-sim: --health-status must be 0 or an HTTP status\n";
+    return 2;
+  }
   auto kv = epp::sim::parseKvUsageMetric(kvMetric);
   if (!kv) {
     std::cerr << "eppd-sim: --kv-usage-metric must be kv, gpu or both\n";

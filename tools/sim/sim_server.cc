@@ -173,6 +173,12 @@ class SimServer::Impl : public SessionHost, public EventSink {
         (path == "/v2/health/ready" || path == "/v2/health/live")) {
       return reply(health());
     }
+    if (path == "/sim/fault") {
+      if (method == http::verb::post) return reply(setFaults(req.body()));
+      if (method != http::verb::get) return reply(methodNotAllowed());
+      return reply(jsonResponse(
+          http::status::ok, faultStateJson(options_.faults, clock_.stalled(SteadyClock::now()))));
+    }
     if (path == "/sim/reset") {
       if (method != http::verb::post) return reply(methodNotAllowed());
       advance();
@@ -268,6 +274,11 @@ class SimServer::Impl : public SessionHost, public EventSink {
   }
 
   HttpResponse health() const {
+    if (const int status = options_.faults.healthStatus; status != 0) {
+      return jsonResponse(static_cast<http::status>(status),
+                          errorJson({status, "ServiceUnavailableError",
+                                     "simulated health failure (/sim/fault healthStatus)"}));
+    }
     if (loading()) {
       return jsonResponse(
           http::status::service_unavailable,
@@ -427,6 +438,24 @@ class SimServer::Impl : public SessionHost, public EventSink {
     scheduleTick();
   }
 
+  // POST /sim/fault: the body replaces the runtime faults; a stall starts now.
+  HttpResponse setFaults(std::string_view body) {
+    auto update = parseFaultUpdate(body);
+    if (!update) {
+      return jsonResponse(http::status::bad_request,
+                          errorJson({400, "BadRequestError", update.error()}));
+    }
+    applyFaultUpdate(*update, options_.faults);
+    if (update->stallSeconds > 0) advance();  // the engine stops where it is now
+    const auto wallNow = SteadyClock::now();
+    if (update->stallSeconds > 0 && !crashed_) {
+      clock_.stall(wallNow, std::chrono::duration_cast<SteadyClock::duration>(
+                                std::chrono::duration<double>(update->stallSeconds)));
+      scheduleTick();
+    }
+    return jsonResponse(http::status::ok, faultStateJson(options_.faults, clock_.stalled(wallNow)));
+  }
+
   void handleMetrics(const std::shared_ptr<HttpSession>& session) {
     const auto delay = options_.faults.metricsDelayMs;
     if (delay <= 0) return session->respond(metricsResponse());
@@ -438,6 +467,18 @@ class SimServer::Impl : public SessionHost, public EventSink {
 
   HttpResponse metricsResponse() {
     advance();
+    if (options_.faults.metrics == MetricsFault::kError) {
+      HttpResponse res{http::status::internal_server_error, 11};
+      res.set(http::field::content_type, "text/plain; charset=utf-8");
+      res.body() = "Internal Server Error";
+      return res;
+    }
+    if (options_.faults.metrics == MetricsFault::kGarbage) {
+      HttpResponse res{http::status::ok, 11};
+      res.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
+      res.body() = std::string(garbageMetricsText());
+      return res;
+    }
     const EngineMetrics m = engine_.metrics();
     MetricsContext ctx;
     ctx.model = options_.model;

@@ -10,6 +10,7 @@
 //   GET  /metrics            (trtllm-serve: /prometheus/metrics; /metrics is JSON stats)
 //   GET  /health             200, or 503 while "loading" (--load-seconds)
 //   POST /sim/reset          empties the prefix cache, zeroes counters and histograms
+//   GET, POST /sim/fault     the faults switched on now; POST sets them (fault_options.h)
 #pragma once
 
 #include <memory>
@@ -19,18 +20,10 @@
 
 #include "host/common/result.h"
 #include "tools/sim/engine/engine_options.h"
+#include "tools/sim/fault_options.h"
 #include "tools/sim/metrics_dialects.h"
 
 namespace epp::sim {
-
-struct FaultOptions {
-  double errorRate = 0;        // fraction of completion requests answered with a 500
-  int64_t stallAfter = 0;      // after this many completion requests the engine stalls
-  double stallSeconds = 5;     // ... for this long (wall time); 0 = never
-  int64_t metricsDelayMs = 0;  // every /metrics answer waits this long
-  int64_t crashAfter = 0;      // serve this many completion requests, die on the next
-  double loadSeconds = 0;      // /health and completions answer 503 for this long at start
-};
 
 struct ServerOptions {
   std::string address = "127.0.0.1";

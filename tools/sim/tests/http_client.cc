@@ -65,10 +65,15 @@ std::vector<Sample> parseSamples(std::string_view text) {
     size_t i = 0;
     while (i < line.size() && line[i] != '{' && line[i] != ' ') ++i;
     s.name = std::string(line.substr(0, i));
+    bool malformed = false;
     if (i < line.size() && line[i] == '{') {
       ++i;
       while (i < line.size() && line[i] != '}') {
         size_t eq = line.find('=', i);
+        if (eq == std::string_view::npos || eq + 1 >= line.size() || line[eq + 1] != '"') {
+          malformed = true;  // garbage (eppd-sim --metrics-fault garbage): not a sample
+          break;
+        }
         std::string key(line.substr(i, eq - i));
         size_t q = eq + 2;  // after ="
         std::string value;
@@ -82,6 +87,7 @@ std::vector<Sample> parseSamples(std::string_view text) {
       }
       ++i;
     }
+    if (malformed || i + 1 > line.size()) continue;
     s.value = std::strtod(std::string(line.substr(i + 1)).c_str(), nullptr);
     out.push_back(std::move(s));
   }

@@ -140,6 +140,30 @@ TEST(SimProcess, RefusesUnknownDialectAndBadOptions) {
   ASSERT_TRUE(blocks.exited(10));
   EXPECT_EQ(blocks.exitCode(), 1);
   EXPECT_NE(blocks.stream("err").find("numBlocks must be ≥ 1"), std::string::npos);
+  SimProcess metrics({"--port", "0", "--metrics-fault", "sometimes"});
+  ASSERT_TRUE(metrics.exited(10));
+  EXPECT_EQ(metrics.exitCode(), 2);
+  EXPECT_NE(metrics.stream("err").find("--metrics-fault must be ok, garbage or error"),
+            std::string::npos);
+}
+
+TEST(SimProcess, FaultFlagsAndEndpointReachTheServers) {
+  SimProcess sim({"--port", "0", "--count", "2", "--time-scale", "100", "--metrics-fault",
+                  "garbage", "--health-status", "503"});
+  const auto ports = sim.ports();
+  ASSERT_EQ(ports.size(), 2u) << sim.stream("err");
+  for (int p : ports) {
+    EXPECT_EQ(testing::httpCall(p, "GET", "/health").status, 503);
+    EXPECT_NE(testing::httpCall(p, "GET", "/metrics").body.find("502 Bad Gateway"),
+              std::string::npos);
+  }
+  // The endpoint switches one server back; its neighbour keeps the flags' faults.
+  ASSERT_EQ(testing::httpCall(ports[0], "POST", "/sim/fault", "{}").status, 200);
+  EXPECT_EQ(testing::httpCall(ports[0], "GET", "/health").status, 200);
+  EXPECT_TRUE(testing::sampleValue(
+      testing::parseSamples(testing::httpCall(ports[0], "GET", "/metrics").body),
+      "vllm:num_requests_waiting"));
+  EXPECT_EQ(testing::httpCall(ports[1], "GET", "/health").status, 503);
 }
 
 }  // namespace

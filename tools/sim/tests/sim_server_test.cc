@@ -435,6 +435,97 @@ TEST(SimServer, StallFreezesTheEngineAfterNRequests) {
   EXPECT_LT(after.seconds, stalled.seconds - 0.3);
 }
 
+TEST(SimServer, FaultEndpointSwitchesFaultsOnAndOffWhileRunning) {
+  auto server = start(fastOptions());
+  ASSERT_TRUE(server);
+  const int port = server->port();
+  const std::string completion = R"({"model":"m","prompt":"x","max_tokens":1})";
+  ASSERT_EQ(httpCall(port, "POST", "/v1/completions", completion).status, 200);
+  EXPECT_EQ(json::parse(httpCall(port, "GET", "/sim/fault").body),
+            json::parse(R"({"errorRate":0.0,"metrics":"ok","metricsDelayMs":0,)"
+                        R"("healthStatus":0,"stalled":false})"));
+
+  HttpResult set = httpCall(port, "POST", "/sim/fault",
+                            R"({"errorRate":1,"metrics":"garbage","healthStatus":503})");
+  ASSERT_EQ(set.status, 200) << set.body;
+  EXPECT_EQ(json::parse(set.body)["metrics"], "garbage");
+  EXPECT_EQ(httpCall(port, "POST", "/v1/completions", completion).status, 500);
+  EXPECT_EQ(httpCall(port, "GET", "/health").status, 503);
+  HttpResult garbage = httpCall(port, "GET", "/metrics");
+  EXPECT_EQ(garbage.status, 200);
+  EXPECT_EQ(garbage.body, garbageMetricsText());
+  EXPECT_FALSE(sampleValue(parseSamples(garbage.body), "vllm:num_requests_waiting"));
+
+  ASSERT_EQ(httpCall(port, "POST", "/sim/fault", R"({"metrics":"error"})").status, 200);
+  EXPECT_EQ(httpCall(port, "GET", "/metrics").status, 500);
+  EXPECT_EQ(httpCall(port, "GET", "/health").status, 200);  // left out: back to normal
+  EXPECT_EQ(httpCall(port, "POST", "/v1/completions", completion).status, 200);
+
+  // {} clears everything; the server serves and counts as before.
+  ASSERT_EQ(httpCall(port, "POST", "/sim/fault", "{}").status, 200);
+  EXPECT_EQ(httpCall(port, "POST", "/v1/completions", completion).status, 200);
+  EXPECT_EQ(sampleValue(scrape(port), "vllm:request_success_total"), 3.0);
+}
+
+TEST(SimServer, FaultEndpointRefusesBadBodiesAndChangesNothing) {
+  auto server = start(fastOptions());
+  ASSERT_TRUE(server);
+  const int port = server->port();
+  ASSERT_EQ(httpCall(port, "POST", "/sim/fault", R"({"metricsDelayMs":50})").status, 200);
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {"[1]", "the body must be a JSON object"},
+      {"{", "the body must be a JSON object"},
+      {R"({"errorRate":2})", "errorRate must be in [0.0, 1.0], got 2"},
+      {R"({"errorRate":"all"})", "errorRate must be a number"},
+      {R"({"healthStatus":42})", "healthStatus must be 0 or an HTTP status"},
+      {R"({"metrics":"nonsense"})", R"(metrics must be "ok", "garbage" or "error")"},
+      {R"({"crash":true})", "unknown key 'crash'"},
+  };
+  for (const auto& [body, message] : bad) {
+    HttpResult r = httpCall(port, "POST", "/sim/fault", body);
+    EXPECT_EQ(r.status, 400) << body;
+    EXPECT_NE(json::parse(r.body)["error"]["message"].get<std::string>().find(message),
+              std::string::npos)
+        << body << " -> " << r.body;
+  }
+  EXPECT_EQ(json::parse(httpCall(port, "GET", "/sim/fault").body)["metricsDelayMs"], 50);
+  EXPECT_EQ(httpCall(port, "DELETE", "/sim/fault").status, 405);
+}
+
+TEST(SimServer, FaultEndpointStallsTheEngineNowAndAgain) {
+  ServerOptions o = fastOptions();
+  o.timeScale = 10;  // a 3-token request takes about 0.3 ms of wall time
+  auto server = start(o);
+  ASSERT_TRUE(server);
+  const int port = server->port();
+  const std::string body = R"({"model":"m","prompt":"x","max_tokens":3})";
+  HttpResult before = httpCall(port, "POST", "/v1/completions", body);
+  ASSERT_EQ(before.status, 200);
+  for (int round = 0; round < 2; ++round) {
+    HttpResult set = httpCall(port, "POST", "/sim/fault", R"({"stallSeconds":0.5})");
+    ASSERT_EQ(set.status, 200) << set.body;
+    EXPECT_EQ(json::parse(set.body)["stalled"], true);
+    HttpResult stalled = httpCall(port, "POST", "/v1/completions", body);
+    EXPECT_EQ(stalled.status, 200);
+    EXPECT_GE(stalled.seconds, 0.4) << "round " << round;
+    EXPECT_EQ(json::parse(httpCall(port, "GET", "/sim/fault").body)["stalled"], false);
+    HttpResult after = httpCall(port, "POST", "/v1/completions", body);
+    EXPECT_EQ(after.status, 200);
+    // Relative bounds: a loaded machine slows every request, only the stalled one waits.
+    EXPECT_LT(after.seconds, stalled.seconds - 0.3) << "round " << round;
+  }
+}
+
+TEST(SimServer, HealthStatusFlagAnswersFromTheStart) {
+  ServerOptions o = fastOptions();
+  o.faults.healthStatus = 500;
+  o.faults.metrics = MetricsFault::kError;
+  auto server = start(o);
+  ASSERT_TRUE(server);
+  EXPECT_EQ(httpCall(server->port(), "GET", "/health").status, 500);
+  EXPECT_EQ(httpCall(server->port(), "GET", "/metrics").status, 500);
+}
+
 TEST(SimServer, ResetEmptiesPrefixCacheAndCounters) {
   auto server = start(fastOptions());
   ASSERT_TRUE(server);
