@@ -186,6 +186,10 @@ TEST_F(EppdBenchTest, ImmediateResponsesCountAsErrorsByStatus) {
   EXPECT_TRUE(run["endpoints"].empty());
   // 10 requests at 200/s: sent on schedule, well within a loaded machine's slack.
   EXPECT_LT(run["max_send_lag_s"].get<double>(), 1.0);
+  // Time zero on the wall clock: a moment of this test (which lasts well under a minute).
+  const double now =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  EXPECT_NEAR(run["started_unix_s"].get<double>(), now - 5, 60);
   EXPECT_TRUE(run["ttft_s"]["p50"].is_null());
   EXPECT_EQ(completions(), 0u);
   EXPECT_THAT(r.out, ::testing::ContainsRegex("errors +404:10"));

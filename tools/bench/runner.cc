@@ -126,6 +126,8 @@ class Runner {
           fmt::format("cannot connect to eppd's ext_proc at {}", options_.target.target.str())};
     }
     start_ = Clock::now();
+    startedUnix_ =
+        std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
     const WorkloadSpec& spec = workload_.spec();
     if (spec.arrival.closedLoop()) {
       if (spec.duration) {
@@ -153,6 +155,7 @@ class Runner {
         options_.target.direct ? "direct round-robin" : "ext_proc " + options_.target.target.str();
     out.wallSeconds = lastEnd_ > firstStart_ ? secondsBetween(firstStart_, lastEnd_) : 0;
     out.maxSendLagSeconds = maxLag_;
+    out.startedUnixSeconds = startedUnix_;
     std::sort(records_.begin(), records_.end(),
               [](const RequestRecord& a, const RequestRecord& b) { return a.index < b.index; });
     out.records = std::move(records_);
@@ -264,6 +267,7 @@ class Runner {
   asio::steady_timer progressTimer_;
   std::optional<Request> upcoming_;
   Clock::time_point start_;
+  double startedUnix_ = 0;  // start_ on the wall clock, for lining records up with other logs
   Clock::time_point firstStart_{};
   Clock::time_point lastEnd_{};
   std::vector<RequestRecord> records_;

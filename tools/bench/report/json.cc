@@ -62,6 +62,7 @@ nlohmann::json reportJson(std::string_view workload, const std::vector<Run>& run
     j["output_tokens"] = s.outputTokens;
     j["wall_s"] = s.wallSeconds;
     j["max_send_lag_s"] = run.maxSendLagSeconds;
+    if (run.startedUnixSeconds > 0) j["started_unix_s"] = run.startedUnixSeconds;
     j["output_tokens_per_s"] = s.outputTokensPerSecond;
     j["requests_per_s"] = s.requestsPerSecond;
     j["prefix_hit_rate"] = s.prefixHitRate ? nlohmann::json(*s.prefixHitRate) : nullptr;

@@ -199,6 +199,10 @@ TEST(JsonReportTest, SummariesRatiosAndRecords) {
   nlohmann::json e = reportJson("x", {empty});
   EXPECT_TRUE(e["runs"][0]["ttft_s"]["p90"].is_null());
   EXPECT_EQ(nlohmann::json::parse(e.dump()), e);
+  // The wall-clock start only when the runner knew it (a replay has none).
+  EXPECT_FALSE(e["runs"][0].contains("started_unix_s"));
+  empty.startedUnixSeconds = 1.75e9;
+  EXPECT_DOUBLE_EQ(reportJson("x", {empty})["runs"][0]["started_unix_s"].get<double>(), 1.75e9);
 }
 
 TEST(PlotTest, CdfDataAndScriptPerRun) {

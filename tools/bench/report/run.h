@@ -52,6 +52,9 @@ struct Run {
   // Open loop: how late the load generator sent its most delayed request against the
   // schedule. Large values mean the generator, not the target, limited the load.
   double maxSendLagSeconds = 0;
+  // The run's time zero (records' `start`) as Unix seconds: lines the records up with what
+  // happened elsewhere meanwhile (faults injected, logs). 0 when unknown (replay).
+  double startedUnixSeconds = 0;
 };
 
 }  // namespace epp::bench
