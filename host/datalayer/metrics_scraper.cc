@@ -47,8 +47,9 @@ struct Target {
   beast::flat_buffer buffer;
   Clock::time_point deadline;
   bool busy = false;
-  bool removed = false;  // left the endpoint set while a collection was in flight
-  bool failing = false;  // for logging transitions only
+  bool removed = false;          // left the endpoint set while a collection was in flight
+  bool failing = false;          // for logging transitions only
+  bool probedUnhealthy = false;  // the last /health answer kept it out (logging only)
   int64_t lastHealthNs = 0;
   bool healthProbed = false;
   std::string detectedEngine;  // engine `auto`, once /v1/models was recognised
@@ -359,6 +360,11 @@ struct MetricsScraper::Impl {
         out.probedHealth = adapter->health(h.status, h.body);
         t->healthProbed = true;
         t->lastHealthNs = started;
+        if (!servable(*out.probedHealth)) {
+          out.healthError =
+              fmt::format("{}: HTTP {}: {}", health, h.status,
+                          *out.probedHealth == EPP_HEALTH_NOT_READY ? "not ready" : "unhealthy");
+        }
       }
     }
     if (beast::tcp_stream* s = lowest(*t)) s->expires_never();
@@ -418,6 +424,18 @@ struct MetricsScraper::Impl {
       common::logger()->info("scrape {}: answers again", t.hostPort);
     }
     t.failing = !out.ok;
+    if (out.probedHealth) {
+      // Metrics that parse do not make a server that says it cannot serve a candidate: the
+      // reason is logged (and shown in /endpoints as the last error) when it changes.
+      const bool unhealthy = !servable(*out.probedHealth);
+      if (unhealthy && !t.probedUnhealthy) {
+        common::logger()->warn("scrape {}: {}: no requests go there until it is healthy again",
+                               t.hostPort, out.healthError);
+      } else if (!unhealthy && t.probedUnhealthy) {
+        common::logger()->info("scrape {}: healthy again", t.hostPort);
+      }
+      t.probedUnhealthy = unhealthy;
+    }
     pending.push_back(std::move(out));
   }
 

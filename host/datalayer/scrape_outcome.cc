@@ -34,7 +34,12 @@ void applySuccess(EndpointState& s, const ScrapeOutcome& o, const ScrapeSettings
     s.health = EPP_HEALTH_HEALTHY;
   }
   s.consecutiveFailures = 0;
-  s.scrapeError.clear();
+  if (!o.healthError.empty()) {
+    s.scrapeError = o.healthError;
+    s.scrapeErrorNs = o.atNs;
+  } else if (servable(s.health)) {
+    s.scrapeError.clear();  // kept out by its last probe: the probe's reason stays
+  }
 }
 
 void applyFailure(EndpointState& s, const ScrapeOutcome& o, const ScrapeSettings& settings) {

@@ -6,7 +6,9 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <spdlog/sinks/ostream_sink.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -14,6 +16,7 @@
 #include <sstream>
 #include <thread>
 
+#include "host/common/logging.h"
 #include "host/common/tls_client.h"
 #include "host/loader/plugin_registry.h"
 #include "tests/support/metrics_http_server.h"
@@ -182,6 +185,38 @@ TEST_F(MetricsScraperTest, ServerErrorsGarbageAndTimeoutsAreCountedAndMarkUnheal
   EXPECT_EQ(back.waiting, 4);
   EXPECT_EQ(back.consecutiveFailures, 0);
   EXPECT_EQ(back.scrapeError, "");
+}
+
+TEST_F(MetricsScraperTest, AServerWhoseHealthFailsLeavesWithALoggedReasonAndComesBack) {
+  std::ostringstream logged;
+  auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(logged);
+  common::logger()->sinks().push_back(sink);
+  MetricsHttpServer server;
+  server.setMetrics(vllm(1, 0, 0.1));
+  server.set("/health", {500, "engine dead", "text/plain"});
+  start({endpoint(server)});
+  // Its metrics parse, but it says it cannot serve: out, and /endpoints says why.
+  EndpointState out =
+      waitFor(server.hostPort(), [](const auto& s) { return s.health == EPP_HEALTH_UNHEALTHY; });
+  EXPECT_TRUE(out.hasMetrics);
+  EXPECT_EQ(out.scrapeError, "/health: HTTP 500: unhealthy");
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // several probes, one warning
+  EXPECT_EQ(waitFor(server.hostPort(), [](const auto&) { return true; }).scrapeError,
+            "/health: HTTP 500: unhealthy");
+  server.set("/health", {200, "", "text/plain"});
+  EndpointState back =
+      waitFor(server.hostPort(), [](const auto& s) { return s.health == EPP_HEALTH_HEALTHY; });
+  EXPECT_EQ(back.scrapeError, "");
+  scraper_->stop();
+  auto& sinks = common::logger()->sinks();
+  sinks.erase(std::remove(sinks.begin(), sinks.end(), sink), sinks.end());
+  const std::string text = logged.str();
+  const std::string warning = "scrape " + server.hostPort() +
+                              ": /health: HTTP 500: unhealthy: no requests go there until it is "
+                              "healthy again";
+  EXPECT_THAT(text, HasSubstr(warning));
+  EXPECT_EQ(text.find(warning), text.rfind(warning)) << text;
+  EXPECT_THAT(text, HasSubstr("scrape " + server.hostPort() + ": healthy again"));
 }
 
 TEST_F(MetricsScraperTest, DeadServerGoesUnhealthyAndStaleThenRecoversOnANewServer) {

@@ -85,6 +85,26 @@ TEST_F(ScrapeOutcomeTest, ProbedHealthWins) {
   EXPECT_EQ(states_[0].health, EPP_HEALTH_NOT_READY);
 }
 
+TEST_F(ScrapeOutcomeTest, AProbeThatKeepsTheEndpointOutLeavesItsReasonUntilAProbeLetsItIn) {
+  ScrapeOutcome probed = ok(1, 0, kMs);
+  probed.probedHealth = EPP_HEALTH_UNHEALTHY;
+  probed.healthError = "/health: HTTP 500: unhealthy";
+  applyOutcomes(states_, {probed}, settings_, kMs);
+  EXPECT_EQ(states_[0].health, EPP_HEALTH_UNHEALTHY);
+  EXPECT_EQ(states_[0].scrapeError, "/health: HTTP 500: unhealthy");
+  EXPECT_EQ(states_[0].scrapeErrorNs, kMs);
+  // Metrics keep coming between probes: still out, still saying why.
+  applyOutcomes(states_, {ok(1, 2, 2 * kMs)}, settings_, 2 * kMs);
+  EXPECT_EQ(states_[0].health, EPP_HEALTH_UNHEALTHY);
+  EXPECT_EQ(states_[0].waiting, 2);
+  EXPECT_EQ(states_[0].scrapeError, "/health: HTTP 500: unhealthy");
+  ScrapeOutcome healthy = ok(1, 0, 3 * kMs);
+  healthy.probedHealth = EPP_HEALTH_HEALTHY;
+  applyOutcomes(states_, {healthy}, settings_, 3 * kMs);
+  EXPECT_EQ(states_[0].health, EPP_HEALTH_HEALTHY);
+  EXPECT_EQ(states_[0].scrapeError, "");
+}
+
 TEST_F(ScrapeOutcomeTest, MetricsOlderThanTheThresholdAreStale) {
   applyOutcomes(states_, {ok(1, 1, 0)}, settings_, 0);
   EXPECT_FALSE(states_[0].stale);
