@@ -218,18 +218,25 @@ void Metrics::pluginDuration(const loader::PluginInstance& plugin, const char* e
   prometheus::Histogram* h = nullptr;
   {
     std::lock_guard<std::mutex> lock(pluginMutex_);
-    PluginSeries& slot = pluginSeries_[{&plugin, extensionPoint}];
-    if (slot.histogram == nullptr || slot.name != plugin.name() || slot.type != plugin.typeName()) {
-      slot.histogram = &pluginDuration_.Add({{"extension_point", extensionPoint},
-                                             {"plugin_type", plugin.typeName()},
-                                             {"plugin_name", plugin.name()}},
-                                            pluginBuckets());
-      slot.name = plugin.name();
-      slot.type = plugin.typeName();
+    auto it =
+        pluginSeries_.find(PluginSeriesKeyView{extensionPoint, plugin.typeName(), plugin.name()});
+    if (it == pluginSeries_.end()) {
+      prometheus::Histogram* series = &pluginDuration_.Add({{"extension_point", extensionPoint},
+                                                            {"plugin_type", plugin.typeName()},
+                                                            {"plugin_name", plugin.name()}},
+                                                           pluginBuckets());
+      it = pluginSeries_
+               .emplace(PluginSeriesKey{extensionPoint, plugin.typeName(), plugin.name()}, series)
+               .first;
     }
-    h = slot.histogram;
+    h = it->second;
   }
   h->Observe(seconds);
+}
+
+size_t Metrics::pluginSeriesCachedForTest() {
+  std::lock_guard<std::mutex> lock(pluginMutex_);
+  return pluginSeries_.size();
 }
 
 void Metrics::pluginError(const std::string& pluginName, const std::string& extensionPoint) {

@@ -2,8 +2,8 @@
 //
 // eppd's request-path metrics, with the reference EPP's names where they exist
 // (inference_objective_*, inference_extension_*, inference_pool_*) and eppd's own
-// (eppd_*). Families are registered once; per-plugin series are resolved when a config
-// snapshot is built, so the request path only updates counters.
+// (eppd_*). Families are registered once; a plugin's duration series is created at its
+// first call and cached by its labels, so the request path only updates counters.
 #pragma once
 
 #include <prometheus/counter.h>
@@ -14,6 +14,8 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <string_view>
+#include <tuple>
 
 #include "host/loader/plugin_instance.h"
 
@@ -34,6 +36,8 @@ class Metrics {
   void pluginDuration(const loader::PluginInstance& plugin, const char* extensionPoint,
                       double seconds);
   void pluginError(const std::string& pluginName, const std::string& extensionPoint);
+  // Entries of pluginDuration's series cache (tests: it must not grow with reloads).
+  size_t pluginSeriesCachedForTest();
   void configLoaded(uint64_t generation, const std::string& sha256);
   // One reload attempt: result is "success", "failure" or "unchanged".
   void configReload(const std::string& result, double seconds);
@@ -88,17 +92,31 @@ class Metrics {
   prometheus::Family<prometheus::Gauge>& poolQueue_;
   prometheus::Family<prometheus::Gauge>& poolRunning_;
   prometheus::Histogram& scheduler_;
-  // Plugin series are created on first use per (instance, point) and kept for the
-  // process: prometheus-cpp's Add() takes a lock, this cache avoids it on the hot path
-  // after the first request. Reloads destroy instances and a new one may get a freed
-  // address, so an entry also remembers whose it is.
-  struct PluginSeries {
-    prometheus::Histogram* histogram = nullptr;
-    std::string name;
+  // Plugin series are created on first use and kept for the process: prometheus-cpp's
+  // Add() takes a lock and hashes the labels, this cache avoids it on the hot path after the
+  // first request. Keyed by the series' labels, not by instance: reloads create and destroy
+  // instances without end, and an entry per instance ever created grew with every reload
+  // (the soak found it); the labels are as bounded as the family's own series.
+  struct PluginSeriesKey {
+    std::string point;
     std::string type;
+    std::string name;
+  };
+  struct PluginSeriesKeyView {
+    std::string_view point;
+    std::string_view type;
+    std::string_view name;
+  };
+  struct PluginSeriesLess {
+    using is_transparent = void;
+    template <class A, class B>
+    bool operator()(const A& a, const B& b) const {
+      using View = std::tuple<std::string_view, std::string_view, std::string_view>;
+      return View(a.point, a.type, a.name) < View(b.point, b.type, b.name);
+    }
   };
   std::mutex pluginMutex_;
-  std::map<std::pair<const loader::PluginInstance*, const char*>, PluginSeries> pluginSeries_;
+  std::map<PluginSeriesKey, prometheus::Histogram*, PluginSeriesLess> pluginSeries_;
   prometheus::Gauge* configInfoSeries_ = nullptr;
 };
 
