@@ -1,7 +1,8 @@
 # Shared by faults.sh and soak.sh (sourced, not run): the binaries of this build tree,
 # starting eppd-sim and eppd on free ports, reading eppd's /metrics and admin views, and
 # stopping every process the script started (by pid) however it ends.
-#   EPP_BUILD_DIR  build directory (default: build)
+#   EPP_BUILD_DIR       build directory (default: build)
+#   EPPD_START_SECONDS  how long eppd may take to start (default 30)
 
 soak_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 soak_build=${EPP_BUILD_DIR:-build}
@@ -95,7 +96,7 @@ start_eppd() {
     --admin-port 0 --ready-file "$ready" "$@" >"$dir/eppd.log" 2>&1 &
   EPPD_PID=$!
   soak_pids+=("$EPPD_PID")
-  wait_for 30 test -s "$ready" || fail "eppd did not start; its log ($dir/eppd.log):
+  wait_for "${EPPD_START_SECONDS:-30}" test -s "$ready" || fail "eppd did not start; its log ($dir/eppd.log):
 $(tail -5 "$dir/eppd.log")"
   EXTPROC_PORT=$(jq -r .extprocPort "$ready")
   METRICS_PORT=$(jq -r .metricsPort "$ready")
