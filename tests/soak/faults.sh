@@ -27,7 +27,7 @@ while (($#)); do
     --rate) rate=$2; shift 2 ;;
     --fault-seconds) fault_seconds=$2; shift 2 ;;
     --recovery-seconds) recovery_seconds=$2; shift 2 ;;
-    -h | --help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; exit 0 ;;
     *) echo "faults.sh: unknown argument '$1' (--help)" >&2; exit 2 ;;
   esac
 done

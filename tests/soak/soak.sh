@@ -36,7 +36,7 @@ while (($#)); do
     --reload-seconds) reload_seconds=$2; shift 2 ;;
     --capacity-seconds) capacity_seconds=$2; shift 2 ;;
     --fd-tolerance) fd_tolerance=$2; shift 2 ;;
-    -h | --help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; exit 0 ;;
     *) echo "soak.sh: unknown argument '$1' (--help)" >&2; exit 2 ;;
   esac
 done
