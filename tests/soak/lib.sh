@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034  # start_* set globals for the scripts sourcing this
 # Shared by faults.sh and soak.sh (sourced, not run): the binaries of this build tree,
 # starting eppd-sim and eppd on free ports, reading eppd's /metrics and admin views, and
 # stopping every process the script started (by pid) however it ends.

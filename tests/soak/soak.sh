@@ -40,7 +40,9 @@ while (($#)); do
     *) echo "soak.sh: unknown argument '$1' (--help)" >&2; exit 2 ;;
   esac
 done
-[[ $minutes =~ ^[0-9]+$ ]] && ((minutes >= 1)) || fail "--minutes must be a whole number ≥ 1"
+if ! [[ $minutes =~ ^[0-9]+$ ]] || ((minutes < 1)); then
+  fail "--minutes must be a whole number ≥ 1"
+fi
 out=${out:-$soak_build/soak/soak-${minutes}m}
 duration=$((minutes * 60))
 warmup=$((duration / 5))
@@ -142,8 +144,8 @@ sample() {
 # Swaps the config file atomically (a rename, as a ConfigMap update or an editor does).
 swaps=0
 swap_config() {
-  local next=profile-b
-  ((swaps % 2 == 0)) || next=profile-a
+  local next="profile-b"
+  ((swaps % 2 == 0)) || next="profile-a"
   cp "$here/$next.yaml" "$config.tmp"
   mv "$config.tmp" "$config"
   swaps=$((swaps + 1))
@@ -250,6 +252,7 @@ check "eppd counted no plugin or request error" '((plugin_errors == 0 && request
 check "every swap was a successful reload ($swaps)" \
   '((swaps > 0 && reloads_ok == swaps && reloads_failed == 0 && generation == swaps + 1))'
 check "old snapshots released (1 live)" '((snapshots_live == 1))'
+# shellcheck disable=SC2016  # check() evaluates its condition
 check "RSS grew < 5 % after the warm-up ($growth %)" \
   'awk -v g="$growth" "BEGIN { exit !(g < 5) }"'
 check "no fd growth under load ($fds_base -> $fds_end, tolerance $fd_tolerance)" \
