@@ -92,23 +92,39 @@ struct ExpansionCounter {
   }
 };
 
-// Where each document of a stream starts, from parser events alone (no nodes are built).
-class DocumentStarts final : public YAML::EventHandler {
+// Where each document of a stream starts and where its first node is, from parser events
+// alone (no nodes are built).
+class DocumentMarks final : public YAML::EventHandler {
  public:
-  std::vector<YAML::Mark> marks;
+  std::vector<YAML::Mark> starts;
+  std::vector<YAML::Mark> firstNodes;  // null_mark() for a document without nodes
 
-  void OnDocumentStart(const YAML::Mark& mark) override { marks.push_back(mark); }
+  void OnDocumentStart(const YAML::Mark& mark) override {
+    starts.push_back(mark);
+    firstNodes.push_back(YAML::Mark::null_mark());
+  }
   void OnDocumentEnd() override {}
-  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
-  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
-  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
-                const std::string&) override {}
-  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
-                       YAML::EmitterStyle::value) override {}
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t) override { node(mark); }
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override { node(mark); }
+  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                const std::string&) override {
+    node(mark);
+  }
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {
+    node(mark);
+  }
   void OnSequenceEnd() override {}
-  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
-                  YAML::EmitterStyle::value) override {}
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {
+    node(mark);
+  }
   void OnMapEnd() override {}
+
+ private:
+  void node(const YAML::Mark& mark) {
+    if (!firstNodes.empty() && firstNodes.back().is_null()) firstNodes.back() = mark;
+  }
 };
 
 }  // namespace
@@ -356,27 +372,28 @@ Result<YAML::Node> loadDocument(const std::string& text, const std::string& file
   // with a token that cannot start a node (a lone ','), each call yielding another empty
   // document at the same place while memory grows. Two documents starting at one place are
   // that loop.
-  DocumentStarts starts;
+  DocumentMarks documents;
   YAML::Node document;
   try {
     std::istringstream stream(text);
     YAML::Parser parser(stream);
-    while (starts.marks.size() < 2 && parser.HandleNextDocument(starts)) {
+    while (documents.starts.size() < 2 && parser.HandleNextDocument(documents)) {
     }
-    if (starts.marks.size() == 2 && starts.marks[1].pos == starts.marks[0].pos) {
-      const YAML::Mark& at = starts.marks[1];
+    if (documents.starts.size() == 2 && documents.starts[1].pos == documents.starts[0].pos) {
+      const YAML::Mark& at = documents.starts[1];
       const char c = at.pos >= 0 && static_cast<size_t>(at.pos) < text.size() ? text[at.pos] : '?';
       return Error{locationOf(file, at).str() + ": " +
                    oneLine(fmt::format("'{}' cannot start a YAML value", c))};
     }
-    if (starts.marks.size() == 1) document = YAML::Load(text);
+    if (documents.starts.size() == 1) document = YAML::Load(text);
   } catch (const YAML::Exception& e) {
     // yaml-cpp quotes the offending character as is, a line break included.
     return Error{locationOf(file, e.mark).str() + ": " + oneLine(e.msg)};
   }
-  if (starts.marks.empty()) return Error{file + ": the config is empty"};
-  if (starts.marks.size() > 1) {
-    Location where = locationOf(file, starts.marks[1]);
+  if (documents.starts.empty()) return Error{file + ": the config is empty"};
+  if (documents.starts.size() > 1) {
+    const YAML::Mark& node = documents.firstNodes[1];
+    Location where = locationOf(file, node.is_null() ? documents.starts[1] : node);
     if (!where.known()) where = Location{file, 0, 0};
     return Error{where.str() + ": more than one YAML document; a config is exactly one"};
   }

@@ -3,8 +3,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <future>
+#include <memory>
 #include <string>
 
 #include "tests/extproc/extproc_fixture.h"
@@ -153,6 +155,52 @@ TEST_F(ExtProcTest, OutcomeHookSeesEveryStream) {
   EXPECT_EQ(second.result, extproc::StreamResult::kImmediateResponse);
   EXPECT_EQ(second.httpStatus, 503);
   EXPECT_EQ(second.errorCode, "ServiceUnavailable");
+}
+
+// Routes every request at once, counting those whose cancelled flag was already set.
+class CancelAwarePipeline final : public extproc::RequestPipeline {
+ public:
+  void route(std::shared_ptr<extproc::RequestInput> input, extproc::RouteCallback done) override {
+    ++routed;
+    if (input->cancelled->cancelled()) ++routedWhenCancelled;
+    extproc::RoutingDecision decision;
+    decision.destination = "10.0.0.1:8000";
+    done(std::move(decision));
+  }
+  std::atomic<int> routed{0};
+  std::atomic<int> routedWhenCancelled{0};
+};
+
+// Found by the ext_proc fuzzer (tests/fuzz): a message whose read completed after the client
+// had cancelled was still routed, running the pipeline and its plugins for a request nobody
+// waits for. Over the in-process transport a cancel right after the write is seen before
+// the read completes, so each round takes that path.
+TEST(ExtProcCancelTest, MessageReadAfterTheCancelIsNotRouted) {
+  CancelAwarePipeline pipeline;
+  extproc::ExtProcServer service(pipeline);
+  grpc::ServerBuilder builder;
+  builder.RegisterService(&service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  ASSERT_NE(server, nullptr);
+  EnvoyClient client(server->InProcessChannel(grpc::ChannelArguments()));
+  RequestSpec spec;
+  spec.headersOnly = true;
+  for (int round = 0; round < 20; ++round) {
+    auto stream = client.open();
+    ASSERT_TRUE(stream->send(EnvoyClient::requestHeadersMessage(spec)));
+    stream->cancel();
+    pb::ProcessingResponse reply;
+    while (stream->read(reply)) {
+    }
+    stream->finish();
+  }
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (service.liveStreams() != 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(milliseconds(2));
+  }
+  EXPECT_EQ(service.liveStreams(), 0);
+  EXPECT_EQ(pipeline.routedWhenCancelled.load(), 0) << "of " << pipeline.routed.load();
+  server->Shutdown();
 }
 
 }  // namespace

@@ -20,9 +20,12 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
@@ -186,7 +189,7 @@ class FuzzPipeline final : public RequestPipeline {
     FUZZ_CHECK(input.body.size() <= kMaxBody);
     FUZZ_CHECK(input.headers.size() <= kMaxHeaders + 1);
     FUZZ_CHECK(!input.headersOnly || input.body.empty());
-    FUZZ_CHECK(input.cancelled != nullptr && !input.cancelled->cancelled());
+    FUZZ_CHECK(input.cancelled != nullptr);
     for (const std::string& item : input.subsetHint) {
       FUZZ_CHECK(!item.empty() && item.find(',') == std::string::npos);
       FUZZ_CHECK(item.front() != ' ' && item.back() != ' ');
@@ -304,6 +307,19 @@ Plan decode(const uint8_t* data, size_t size) {
     if ((bits & 0x0c) == 0x0c) addSubsetHint(in, m);
   }
   return plan;
+}
+
+// EPP_FUZZ_DEBUG=1: what an input decodes to, for reading a crash.
+void dump(const Plan& plan) {
+  std::fprintf(stderr,
+               "mode %d status %d replaceBody %d setHeader %d pluginDestination %d/%d observer %d "
+               "cancel %d answerBeforeHalfClose %d\n",
+               static_cast<int>(plan.mode), plan.errorStatus, plan.replaceBody, plan.setHeader,
+               plan.pluginDestination, plan.pluginDestinationEmpty, plan.observer, plan.cancel,
+               plan.answerBeforeHalfClose);
+  for (const pb::ProcessingRequest& m : plan.messages) {
+    std::fprintf(stderr, "  > %s\n", m.ShortDebugString().c_str());
+  }
 }
 
 // ---- the model (inline decisions) ----------------------------------------------------------
@@ -582,7 +598,48 @@ void checkInvariants(const std::vector<pb::ProcessingResponse>& replies,
 
 // ---- the server -----------------------------------------------------------------------------
 
+// One thread that runs a job at a time (the reading side of each stream): a thread per input
+// would cost more than the stream itself.
+class Worker {
+ public:
+  Worker() : thread_([this] { loop(); }) {}
+  void start(std::function<void()> job) {
+    std::lock_guard lock(mu_);
+    job_ = std::move(job);
+    cv_.notify_all();
+  }
+  void wait() {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return !job_ && !busy_; });
+  }
+
+ private:
+  void loop() {
+    for (;;) {
+      std::function<void()> job;
+      {
+        std::unique_lock lock(mu_);
+        cv_.wait(lock, [&] { return job_ != nullptr; });
+        job = std::move(job_);
+        job_ = nullptr;
+        busy_ = true;
+      }
+      job();
+      std::lock_guard lock(mu_);
+      busy_ = false;
+      cv_.notify_all();
+    }
+  }
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::function<void()> job_;
+  bool busy_ = false;
+  std::thread thread_;
+};
+
 struct Harness {
+  Worker reader;
   FuzzPipeline pipeline;
   std::unique_ptr<ExtProcServer> service;
   std::unique_ptr<grpc::Server> server;
@@ -614,7 +671,7 @@ void waitForStreamsToEnd(const ExtProcServer& service) {
     FUZZ_CHECK(std::chrono::steady_clock::now() < deadline,
                "%lld streams and %d observers still alive 10 s after the stream ended",
                static_cast<long long>(service.liveStreams()), gObserversLive.load());
-    std::this_thread::yield();
+    std::this_thread::sleep_for(std::chrono::microseconds(20));
   }
 }
 
@@ -630,24 +687,37 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Harness& h = harness();
   const Plan plan = decode(data, size);
+  static const bool debug = std::getenv("EPP_FUZZ_DEBUG") != nullptr;
+  if (debug) dump(plan);
   h.pipeline.begin(&plan);
 
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
   auto stream = h.stub->Process(&context);
   std::vector<pb::ProcessingResponse> replies;
-  std::thread reader([&] {
+  std::atomic<bool> readsDone{false};
+  h.reader.start([&] {
     pb::ProcessingResponse reply;
     while (stream->Read(&reply)) replies.push_back(std::move(reply));
+    readsDone = true;
   });
   for (const pb::ProcessingRequest& m : plan.messages) {
     if (!stream->Write(m)) break;  // the server has finished the stream
   }
-  if (plan.answerBeforeHalfClose) h.pipeline.answerHeld();
+  if (plan.answerBeforeHalfClose) h.pipeline.answerHeld();  // if route() has run by now
   if (plan.cancel) context.TryCancel();
   stream->WritesDone();
-  h.pipeline.answerHeld();
-  reader.join();
+  if (!plan.inline_()) {
+    // A held request keeps the half-closed stream open: wait until route() has run (then
+    // answer it) or the stream has ended without it.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (h.pipeline.routeCalls() == 0 && !readsDone &&
+           std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::microseconds(20));
+    }
+    h.pipeline.answerHeld();
+  }
+  h.reader.wait();
   const grpc::Status status = stream->Finish();
 
   waitForStreamsToEnd(*h.service);
