@@ -211,9 +211,8 @@ Status validateType(const epp_type_descriptor* type, size_t index,
   auto name = readString(type->type_name, where + ".type_name");
   if (!name) return Error{name.error()};
   if (!isKebabCase(*name)) {
-    return Error{
-        fmt::format("{} type name {} is not lower-case kebab-case (like 'queue-scorer')", where,
-                    quoted(*name))};
+    return Error{fmt::format("{} type name {} is not lower-case kebab-case (like 'queue-scorer')",
+                             where, quoted(*name))};
   }
   where = fmt::format("type '{}'", *name);
   if (!seen.insert(std::string(*name)).second) return Error{where + " is listed twice"};

@@ -125,9 +125,8 @@ class Builder {
   const epp_type_descriptor* type(size_t index) {
     using T = epp_type_descriptor;
     if (in_.ConsumeIntegralInRange(0, 15) == 0) return nullptr;
-    uint32_t declared =
-        size(sizeof(T), {fieldEnd(&T::destroy), fieldEnd(&T::data_hooks),
-                         fieldEnd(&T::destroy) - 1, fieldEnd(&T::state_handover)});
+    uint32_t declared = size(sizeof(T), {fieldEnd(&T::destroy), fieldEnd(&T::data_hooks),
+                                         fieldEnd(&T::destroy) - 1, fieldEnd(&T::state_handover)});
     unsigned char* block = table(declared, 0);  // fields are set one by one below
     uint32_t kinds = in_.ConsumeIntegralInRange(0, 7) == 0
                          ? in_.ConsumeIntegral<uint32_t>()
@@ -235,9 +234,10 @@ void checkNormalized(const epp_type_descriptor* raw) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FuzzedDataProvider in(data, size);
-  uint32_t packed = in.ConsumeIntegralInRange(0, 7) == 0
-                        ? in.ConsumeIntegral<uint32_t>()
-                        : EPP_ABI_PACK(EPP_ABI_MAJOR, in.ConsumeIntegralInRange(0, EPP_ABI_MINOR + 1));
+  uint32_t packed =
+      in.ConsumeIntegralInRange(0, 7) == 0
+          ? in.ConsumeIntegral<uint32_t>()
+          : EPP_ABI_PACK(EPP_ABI_MAJOR, in.ConsumeIntegralInRange(0, EPP_ABI_MINOR + 1));
   epp::loader::HostAbi host;
   if (in.ConsumeIntegralInRange(0, 15) == 0) {
     host.major = in.ConsumeIntegralInRange<uint16_t>(0, 3);

@@ -76,8 +76,7 @@ class FuzzObserver final : public ResponseObserver {
  public:
   FuzzObserver() { gObserversLive.fetch_add(1); }
   ~FuzzObserver() override {
-    FUZZ_CHECK(completeCalls_ == 1, "observer destroyed after %d onComplete calls",
-               completeCalls_);
+    FUZZ_CHECK(completeCalls_ == 1, "observer destroyed after %d onComplete calls", completeCalls_);
     gObserversLive.fetch_sub(1);
   }
   void onResponseHeaders(const HeaderList&, HeaderList& setHeaders) override {
@@ -213,9 +212,9 @@ std::string ascii(FuzzedDataProvider& in, size_t max) {
 }
 
 void fillHeaders(FuzzedDataProvider& in, pb::HeaderMap& map) {
-  static const char* const kKeys[] = {":path",          ":method",      "x-request-id",
-                                      "content-type",   "content-length",
-                                      "x-gateway-destination-endpoint"};
+  static const char* const kKeys[] = {":path",          ":method",
+                                      "x-request-id",   "content-type",
+                                      "content-length", "x-gateway-destination-endpoint"};
   size_t count = in.ConsumeIntegralInRange<size_t>(0, kMaxHeaders + 2);
   for (size_t i = 0; i < count && in.remaining_bytes() > 0; ++i) {
     pb::HeaderValue* h = map.add_headers();
@@ -240,8 +239,8 @@ void fillHeaders(FuzzedDataProvider& in, pb::HeaderMap& map) {
 
 void addSubsetHint(FuzzedDataProvider& in, pb::ProcessingRequest& message) {
   google::protobuf::Struct& ns =
-      (*message.mutable_metadata_context()->mutable_filter_metadata())[std::string(
-          kSubsetHintNamespace)];
+      (*message.mutable_metadata_context()
+            ->mutable_filter_metadata())[std::string(kSubsetHintNamespace)];
   google::protobuf::Value& value = (*ns.mutable_fields())[std::string(kSubsetHintKey)];
   switch (in.ConsumeIntegralInRange(0, 2)) {
     case 0:
@@ -334,10 +333,10 @@ struct Expected {
     kResponseTrailers,
     kImmediate
   } kind;
-  std::string body;       // request body (all chunks) or response chunk
-  bool eos = false;       // response body; request body: end of stream on the last chunk
-  int status = 0;         // immediate
-  size_t bodySize = 0;    // routed headers: content-length (0: none)
+  std::string body;     // request body (all chunks) or response chunk
+  bool eos = false;     // response body; request body: end of stream on the last chunk
+  int status = 0;       // immediate
+  size_t bodySize = 0;  // routed headers: content-length (0: none)
   std::string destination;
 };
 
@@ -392,8 +391,8 @@ Outcome model(const Plan& plan) {
     std::string sent = plan.replaceBody ? "R:" + body : body;
     std::string destination =
         plan.pluginDestination && !plan.pluginDestinationEmpty ? kPluginDestination : kDestination;
-    out.replies.push_back({Expected::kRoutedHeaders, "", false, 0,
-                           headersOnly ? 0 : sent.size(), destination});
+    out.replies.push_back(
+        {Expected::kRoutedHeaders, "", false, 0, headersOnly ? 0 : sent.size(), destination});
     if (!headersOnly) {
       out.replies.push_back({Expected::kRequestBody, sent, !trailers, 0, 0, ""});
       if (trailers) out.replies.push_back({Expected::kRequestTrailers, "", false, 0, 0, ""});
@@ -569,8 +568,8 @@ void checkExact(const Plan& plan, const std::vector<pb::ProcessingResponse>& rep
         break;
     }
   }
-  FUZZ_CHECK(i == replies.size(), "%zu replies, the model expects %zu; extra: %s",
-             replies.size(), i, describe(replies[i]).c_str());
+  FUZZ_CHECK(i == replies.size(), "%zu replies, the model expects %zu; extra: %s", replies.size(),
+             i, describe(replies[i]).c_str());
 }
 
 // What holds whatever the timing of the pipeline's answer and the client's cancel.

@@ -50,8 +50,8 @@ void checkParsed(const epp::request::OpenAiRequest& r, std::string_view body,
   // The token alone is a JSON document (a string) that decodes to the model.
   simdjson::padded_string tokenDoc(token);
   std::string_view decoded;
-  FUZZ_CHECK(dom.parse(tokenDoc).get_string().get(decoded) == simdjson::SUCCESS,
-             "model token %.*s", static_cast<int>(token.size()), token.data());
+  FUZZ_CHECK(dom.parse(tokenDoc).get_string().get(decoded) == simdjson::SUCCESS, "model token %.*s",
+             static_cast<int>(token.size()), token.data());
   FUZZ_CHECK(decoded == r.model);
   FUZZ_CHECK(r.promptJsonOffset + r.promptJsonLength <= body.size());
   if (!r.promptTokenIds.empty()) {
@@ -77,14 +77,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       if (state == ModelState::kPresent) FUZZ_CHECK(parsed->model == expectedModel);
       if (parsed->promptJsonLength > 0 && state == ModelState::kPresent) {
         // Inside a valid body, the prompt's raw JSON is itself one valid JSON value.
-        simdjson::padded_string prompt(body.substr(parsed->promptJsonOffset,
-                                                   parsed->promptJsonLength));
+        simdjson::padded_string prompt(
+            body.substr(parsed->promptJsonOffset, parsed->promptJsonLength));
         FUZZ_CHECK(dom.parse(prompt).error() == simdjson::SUCCESS);
       }
     } else {
       FUZZ_CHECK(!parsed.error().empty() && parsed.error().find('\n') == std::string::npos);
-      FUZZ_CHECK(state != ModelState::kPresent, "refused a valid body: %s",
-                 parsed.error().c_str());
+      FUZZ_CHECK(state != ModelState::kPresent, "refused a valid body: %s", parsed.error().c_str());
     }
   }
   return 0;

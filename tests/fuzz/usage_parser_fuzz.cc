@@ -37,12 +37,12 @@ void chunked(std::string_view body, uint32_t seed, Fn&& each) {
 }
 
 void report(const char* what, const Usage& a, const Usage& b) {
-  FUZZ_CHECK(same(a, b), "%s: prompt %lld/%lld completion %lld/%lld total %lld/%lld cached %lld/%lld",
-             what, static_cast<long long>(a.promptTokens), static_cast<long long>(b.promptTokens),
-             static_cast<long long>(a.completionTokens),
-             static_cast<long long>(b.completionTokens), static_cast<long long>(a.totalTokens),
-             static_cast<long long>(b.totalTokens), static_cast<long long>(a.cachedPromptTokens),
-             static_cast<long long>(b.cachedPromptTokens));
+  FUZZ_CHECK(
+      same(a, b), "%s: prompt %lld/%lld completion %lld/%lld total %lld/%lld cached %lld/%lld",
+      what, static_cast<long long>(a.promptTokens), static_cast<long long>(b.promptTokens),
+      static_cast<long long>(a.completionTokens), static_cast<long long>(b.completionTokens),
+      static_cast<long long>(a.totalTokens), static_cast<long long>(b.totalTokens),
+      static_cast<long long>(a.cachedPromptTokens), static_cast<long long>(b.cachedPromptTokens));
 }
 
 }  // namespace
