@@ -6,7 +6,6 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -78,7 +77,8 @@ class DecisionLog {
  private:
   size_t capacity_;
   mutable std::mutex mutex_;
-  std::deque<DecisionRecord> records_;
+  std::vector<DecisionRecord> ring_;  // up to capacity_; once full, next_ is the oldest
+  size_t next_ = 0;
 };
 
 }  // namespace epp::runtime

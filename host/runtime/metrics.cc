@@ -177,12 +177,21 @@ Metrics::Metrics()
   }
 }
 
+template <typename T, typename Make>
+T& Metrics::cached(std::unordered_map<std::string, T>& cache, const std::string& key, Make make) {
+  std::lock_guard<std::mutex> lock(seriesMutex_);
+  auto it = cache.find(key);
+  if (it == cache.end()) it = cache.emplace(key, make()).first;
+  return it->second;
+}
+
 void Metrics::requestStarted(const std::string& model, const std::string& target, int priority) {
-  requestTotal_
-      .Add({{"model_name", model},
-            {"target_model_name", target},
-            {"priority", std::to_string(priority)}})
-      .Increment();
+  const std::string key = model + '\x1f' + target + '\x1f' + std::to_string(priority);
+  cached(startedSeries_, key, [&] {
+    return &requestTotal_.Add({{"model_name", model},
+                               {"target_model_name", target},
+                               {"priority", std::to_string(priority)}});
+  })->Increment();
 }
 
 void Metrics::requestError(const std::string& model, const std::string& target,
@@ -194,23 +203,29 @@ void Metrics::requestError(const std::string& model, const std::string& target,
 
 void Metrics::requestCompleted(const std::string& model, const std::string& target, double seconds,
                                int64_t inputTokens, int64_t outputTokens) {
-  prometheus::Labels labels{{"model_name", model}, {"target_model_name", target}};
-  requestDuration_.Add(labels, latencyBuckets()).Observe(seconds);
-  if (inputTokens >= 0) {
-    inputTokens_.Add(labels, tokenBuckets()).Observe(static_cast<double>(inputTokens));
-  }
-  if (outputTokens >= 0) {
-    outputTokens_.Add(labels, tokenBuckets()).Observe(static_cast<double>(outputTokens));
-  }
+  const RequestSeries& series = cached(completedSeries_, model + '\x1f' + target, [&] {
+    prometheus::Labels labels{{"model_name", model}, {"target_model_name", target}};
+    return RequestSeries{&requestDuration_.Add(labels, latencyBuckets()),
+                         &inputTokens_.Add(labels, tokenBuckets()),
+                         &outputTokens_.Add(labels, tokenBuckets())};
+  });
+  series.duration->Observe(seconds);
+  if (inputTokens >= 0) series.inputTokens->Observe(static_cast<double>(inputTokens));
+  if (outputTokens >= 0) series.outputTokens->Observe(static_cast<double>(outputTokens));
 }
 
 void Metrics::runningDelta(const std::string& model, double delta) {
-  running_.Add({{"model_name", model}}).Increment(delta);
+  cached(runningSeries_, model, [&] {
+    return &running_.Add({{"model_name", model}});
+  })->Increment(delta);
 }
 
 void Metrics::schedulerDuration(double seconds, bool success) {
   scheduler_.Observe(seconds);
-  schedulerAttempts_.Add({{"status", success ? "success" : "failure"}}).Increment();
+  const std::string status = success ? "success" : "failure";
+  cached(attemptSeries_, status, [&] {
+    return &schedulerAttempts_.Add({{"status", status}});
+  })->Increment();
 }
 
 void Metrics::pluginDuration(const loader::PluginInstance& plugin, const char* extensionPoint,
@@ -281,7 +296,10 @@ void Metrics::degradedRouting(bool on) { degraded_.Set(on ? 1 : 0); }
 void Metrics::degradedRequest() { degradedRequests_.Increment(); }
 
 void Metrics::streamEnded(const char* result, int httpStatus) {
-  streams_.Add({{"result", result}, {"code", std::to_string(httpStatus)}}).Increment();
+  const std::string code = std::to_string(httpStatus);
+  cached(streamSeries_, std::string(result) + '\x1f' + code, [&] {
+    return &streams_.Add({{"result", result}, {"code", code}});
+  })->Increment();
 }
 
 void Metrics::poolState(const std::string& pool, size_t ready, double avgKv, double avgQueue,

@@ -14,6 +14,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <unordered_map>
 
 #include "host/loader/plugin_instance.h"
 
@@ -99,6 +100,23 @@ class Metrics {
   };
   std::mutex pluginMutex_;
   std::map<std::pair<const loader::PluginInstance*, const char*>, PluginSeries> pluginSeries_;
+
+  // Series of the per-request families by their label values joined with '\x1f'. Family::
+  // Add builds a label map and hashes it on every call, the costliest part of recording a
+  // request; these families never remove a series, so a pointer found once stays valid.
+  struct RequestSeries {
+    prometheus::Histogram* duration;
+    prometheus::Histogram* inputTokens;
+    prometheus::Histogram* outputTokens;
+  };
+  template <typename T, typename Make>
+  T& cached(std::unordered_map<std::string, T>& cache, const std::string& key, Make make);
+  std::mutex seriesMutex_;
+  std::unordered_map<std::string, prometheus::Counter*> startedSeries_;
+  std::unordered_map<std::string, RequestSeries> completedSeries_;
+  std::unordered_map<std::string, prometheus::Gauge*> runningSeries_;
+  std::unordered_map<std::string, prometheus::Counter*> streamSeries_;
+  std::unordered_map<std::string, prometheus::Counter*> attemptSeries_;
   prometheus::Gauge* configInfoSeries_ = nullptr;
 };
 

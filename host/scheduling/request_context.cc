@@ -1,5 +1,6 @@
 #include "host/scheduling/request_context.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "host/loader/abi_views.h"
@@ -128,18 +129,47 @@ void* RequestContext::stateGet(const loader::InstanceHost& instance) const {
 epp_status RequestContext::dataPut(std::string_view key, std::span<const uint64_t> endpointIds,
                                    std::span<const double> values) {
   if (endpointIds.size() != values.size()) return EPP_ERR_INVALID_ARGUMENT;
-  auto& m = data_[std::string(key)];
-  for (size_t i = 0; i < values.size(); ++i) m[endpointIds[i]] = values[i];
+  auto series =
+      std::find_if(data_.begin(), data_.end(), [&](const DataSeries& d) { return d.key == key; });
+  if (series == data_.end()) {
+    data_.push_back({std::string(key),
+                     {endpointIds.begin(), endpointIds.end()},
+                     {values.begin(), values.end()}});
+    return EPP_OK;
+  }
+  // A second put under the same key updates or adds values (rare: one producer per key).
+  for (size_t i = 0; i < endpointIds.size(); ++i) {
+    auto at = std::find(series->ids.begin(), series->ids.end(), endpointIds[i]);
+    if (at == series->ids.end()) {
+      series->ids.push_back(endpointIds[i]);
+      series->values.push_back(values[i]);
+    } else {
+      series->values[static_cast<size_t>(at - series->ids.begin())] = values[i];
+    }
+  }
   return EPP_OK;
 }
 
 epp_status RequestContext::dataGet(std::string_view key, const epp_endpoint_list& endpoints,
                                    double* values) const {
-  auto it = data_.find(std::string(key));
-  if (it == data_.end()) return EPP_ERR_NOT_FOUND;
+  auto series =
+      std::find_if(data_.begin(), data_.end(), [&](const DataSeries& d) { return d.key == key; });
+  if (series == data_.end()) return EPP_ERR_NOT_FOUND;
+  const std::vector<uint64_t>& ids = series->ids;
+  // Filters keep the order of what they were given, so the endpoints asked for are usually
+  // the written ones or a subsequence of them: search on from the last find, wrapping once.
+  size_t cursor = 0;
   for (size_t i = 0; i < endpoints.count; ++i) {
-    auto v = it->second.find(endpoints.items[i]->id);
-    values[i] = v == it->second.end() ? std::nan("") : v->second;
+    const uint64_t id = endpoints.items[i]->id;
+    values[i] = std::nan("");
+    for (size_t step = 0; step < ids.size(); ++step) {
+      const size_t at = (cursor + step) % ids.size();
+      if (ids[at] == id) {
+        values[i] = series->values[at];
+        cursor = at + 1;
+        break;
+      }
+    }
   }
   return EPP_OK;
 }

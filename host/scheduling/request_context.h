@@ -11,7 +11,6 @@
 #include <deque>
 #include <memory>
 #include <string>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -92,6 +91,14 @@ class RequestContext final : public loader::RequestHost {
     void* state;
     void (*destroy)(void*);
   };
+  // Values a plugin published for endpoints under one key, in the order it gave them. A
+  // handful of keys per request, each read in (a subsequence of) the order written: flat
+  // arrays and a forward cursor beat hash maps here (no node per value).
+  struct DataSeries {
+    std::string key;
+    std::vector<uint64_t> ids;
+    std::vector<double> values;
+  };
 
   std::shared_ptr<const void> bodyOwner_;
   RequestFields fields_;
@@ -101,7 +108,7 @@ class RequestContext final : public loader::RequestHost {
   uint64_t rng_;
   std::deque<HashSet> hashes_;  // deque: spans handed out stay valid
   std::vector<std::pair<const loader::InstanceHost*, State>> states_;
-  std::unordered_map<std::string, std::unordered_map<uint64_t, double>> data_;
+  std::vector<DataSeries> data_;
   std::vector<std::pair<std::string, std::string>> upstreamHeaders_;
   std::vector<std::pair<std::string, std::string>> responseHeaders_;
   bool responseHeadersTaken_ = false;

@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <fstream>
+
 #include "host/common/sha256.h"
 #include "host/loader/plugin_cache.h"
 #include "host/loader/type_tables.h"
@@ -266,6 +268,53 @@ TEST_F(LibraryTest, SameContentIsLoadedOnce) {
   ASSERT_TRUE(first && second);
   EXPECT_EQ(first->get(), second->get());
   EXPECT_EQ((*second)->sourcePath(), dir_ / "a/x.so");
+}
+
+TEST_F(LibraryTest, AnUnchangedFileIsNotReadAgainWhileItsLibraryIsLoaded) {
+  fs::path file = copy(TP_SCORER_V1, "x.so");
+  auto first = load(file);
+  ASSERT_TRUE(first) << first.error();
+  const uint64_t hashed = LoadedLibrary::filesHashed();
+  auto again = load(file);
+  ASSERT_TRUE(again) << again.error();
+  EXPECT_EQ(again->get(), first->get());
+  EXPECT_EQ(LoadedLibrary::filesHashed(), hashed);
+  // A pin is still checked against the remembered hash.
+  auto pinned = LoadedLibrary::load(file, cache_, {}, std::string(64, 'a'));
+  ASSERT_FALSE(pinned);
+  EXPECT_THAT(pinned.error(), HasSubstr("refused: its sha256 is " + (*first)->sha256()));
+}
+
+// Same size, same mtime, same inode, other content: only the ctime tells, and it must.
+TEST_F(LibraryTest, AFileRewrittenInPlaceWithItsMtimeRestoredIsHashedAgain) {
+  fs::path file = copy(TP_SCORER_V1, "x.so");
+  auto first = load(file);
+  ASSERT_TRUE(first) << first.error();
+  const auto mtime = fs::last_write_time(file);
+  struct stat before {};
+  ASSERT_EQ(::stat(file.c_str(), &before), 0);
+
+  auto bytes = readFile(file);
+  ASSERT_TRUE(bytes);
+  std::string content(reinterpret_cast<const char*>(bytes->data()), bytes->size());
+  const size_t at = content.find("ABI test plugin");
+  ASSERT_NE(at, std::string::npos);
+  content[at] = 'a';  // "aBI test plugin": a valid library with another hash
+  {
+    std::fstream out(file, std::ios::in | std::ios::out | std::ios::binary);
+    out.write(content.data(), static_cast<std::streamsize>(content.size()));
+  }
+  fs::last_write_time(file, mtime);
+  struct stat after {};
+  ASSERT_EQ(::stat(file.c_str(), &after), 0);
+  ASSERT_EQ(after.st_ino, before.st_ino);
+  ASSERT_EQ(after.st_size, before.st_size);
+
+  auto changed = load(file);
+  ASSERT_TRUE(changed) << changed.error();
+  EXPECT_NE(changed->get(), first->get());
+  EXPECT_NE((*changed)->sha256(), (*first)->sha256());
+  EXPECT_STREQ((*changed)->descriptor().description, "aBI test plugin");
 }
 
 TEST_F(LibraryTest, UnloadCallsShutdownAndUnmaps) {

@@ -4,6 +4,8 @@
 // endpoint, pick, update the prefix index — Pipeline::decide, the request path without the
 // transport. At 8 / 64 / 256 endpoints and 4 KB / 32 KB / 220 KB prompts; the baseline in
 // the same run is parsing the same body alone (simdjson, what any EPP must do).
+// BM_Decision keeps eppd's default decision history (server.decisionHistory 256: every
+// decision traced for /decisions); BM_DecisionUntraced has it off (decisionHistory 0).
 //   build/tests/bench/decision_bench
 #include <benchmark/benchmark.h>
 
@@ -50,7 +52,7 @@ World& world() {
   return w;
 }
 
-void BM_Decision(benchmark::State& state) {
+void decision(benchmark::State& state, size_t history) {
   const int endpoints = static_cast<int>(state.range(0));
   const size_t bytes = static_cast<size_t>(state.range(1));
   World& w = world();
@@ -68,7 +70,7 @@ void BM_Decision(benchmark::State& state) {
     states.push_back(s);
   }
   store.replace(states);
-  DecisionLog log(0);
+  DecisionLog log(history);
   Pipeline pipeline([&] { return w.snapshot; }, store, log);
   // 16 conversations sharing nothing: the index holds each after its first request.
   std::vector<std::shared_ptr<extproc::RequestInput>> inputs;
@@ -91,6 +93,9 @@ void BM_Decision(benchmark::State& state) {
   }
 }
 
+void BM_Decision(benchmark::State& state) { decision(state, 256); }
+void BM_DecisionUntraced(benchmark::State& state) { decision(state, 0); }
+
 void BM_ParseOnly(benchmark::State& state) {
   const std::string b = body(static_cast<size_t>(state.range(1)), 0);
   for (auto _ : state) {
@@ -110,6 +115,7 @@ BENCHMARK(BM_ParseOnly)
     ->Args({0, 220 << 10})
     ->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_Decision)->Apply(sizes)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_DecisionUntraced)->Apply(sizes)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 }  // namespace epp::runtime

@@ -282,5 +282,58 @@ TEST_F(EppdBenchTest, ThroughEppdToSimulatorsItScrapes) {
   EXPECT_GT(eppd_->metric(R"(eppd_extproc_streams_total{code="0",result="routed"})"), 47);
 }
 
+// `eppd-bench transport`: the null ext_proc server (the baseline) and eppd, the same client
+// and load, one short round; the table names both runs with their rates, CPU per stream and
+// no errors, and eppd routed every stream the bench counted for it.
+TEST_F(EppdBenchTest, TransportRunsTheNullServerAndEppdSideBySide) {
+  startEppd(kConfig);
+  const int nullPort = 20000 + static_cast<int>(::getpid() % 20000);
+  pid_t null =
+      spawnLogged({EPPD_NULL_EXTPROC_PATH, "--address", "127.0.0.1:" + std::to_string(nullPort),
+                   "--destination", servers_[0]->address()},
+                  dir_ / "null.log");
+  ASSERT_GT(null, 0);
+  for (int i = 0; i < 100 && slurp(dir_ / "null.log").find("listening") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  BenchResult r = runBench(
+      "transport --seconds 0.3 --rounds 1 --concurrency 4 --body-bytes 2048 "
+      "--run name=null,target=127.0.0.1:" +
+          std::to_string(nullPort) + ",pid=" + std::to_string(null) + " --run name=eppd,target=" +
+          eppd_->extprocTarget() + ",pid=" + std::to_string(eppd_->pid()),
+      dir_);
+  ::kill(null, SIGTERM);
+  ::waitpid(null, nullptr, 0);
+  ASSERT_EQ(r.exitCode, 0) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("2048-byte bodies; saturation: 4 streams in flight"));
+  for (const char* run : {"null", "eppd"}) {
+    std::istringstream table(r.out);
+    std::string line;
+    bool found = false;
+    while (std::getline(table, line)) {
+      std::istringstream fields(line);
+      std::string name;
+      double rate = 0, ratio = 0, p50 = 0, p99 = 0, stream = 0, cpu = 0, cpuRatio = 0;
+      std::string added;
+      uint64_t errors = 1;
+      if (!(fields >> name) || name != run) continue;
+      ASSERT_TRUE(fields >> rate >> ratio >> p50 >> p99 >> added >> stream >> cpu >> cpuRatio >>
+                  errors)
+          << line;
+      found = true;
+      EXPECT_GT(rate, 10) << line;
+      EXPECT_GT(p50, 0) << line;
+      EXPECT_GT(cpu, 0) << line;
+      EXPECT_EQ(errors, 0u) << line;
+      if (std::string(run) == "null") {
+        EXPECT_DOUBLE_EQ(ratio, 1.0);
+      }
+    }
+    EXPECT_TRUE(found) << run << " missing from:\n" << r.out;
+  }
+  // eppd answered every stream it was sent with a routing decision.
+  EXPECT_GT(eppd_->metric(R"(eppd_extproc_streams_total{code="0",result="routed"})"), 10);
+}
+
 }  // namespace
 }  // namespace epp::testing

@@ -275,5 +275,38 @@ TEST(PrometheusText, SplitList) {
   EXPECT_EQ(splitList(" a , ,b,"), (std::vector<std::string>{"a", "b"}));
 }
 
+// ParseOptions::keep: only the named samples are parsed; the rest of the page (here a real
+// vLLM page's histograms) is skipped, even a line that would not parse; what is kept is as
+// strict as ever.
+TEST(PrometheusText, KeepParsesOnlyTheNamedSamples) {
+  const std::string page = fixture("vllm/v0.26.0-llmd-router-offload-connector.prom");
+  const Exposition all = parse(page);
+  ParseOptions only;
+  only.keep = [](std::string_view name) {
+    return name == "vllm:num_requests_waiting" || name == "vllm:kv_cache_usage_perc";
+  };
+  const Exposition kept = parse(page, only);
+  ASSERT_GT(all.all().size(), 40u);
+  EXPECT_EQ(kept.all().size(), all.samples("vllm:num_requests_waiting").size() +
+                                   all.samples("vllm:kv_cache_usage_perc").size());
+  EXPECT_EQ(value(kept, "vllm:num_requests_waiting"), value(all, "vllm:num_requests_waiting"));
+  EXPECT_EQ(value(kept, "vllm:kv_cache_usage_perc"), value(all, "vllm:kv_cache_usage_perc"));
+  EXPECT_FALSE(kept.has("vllm:e2e_request_latency_seconds_bucket"));
+  EXPECT_EQ(kept.familyCount(), all.familyCount());  // HELP / TYPE still read
+
+  const std::string broken = "other_metric{le=\"1\" 12 garbage\nwanted 3\n";
+  ParseOptions wanted;
+  wanted.keep = [](std::string_view name) { return name == "wanted"; };
+  EXPECT_EQ(value(parse(broken, wanted), "wanted"), 3);
+  EXPECT_THROW(parse(broken), ParseError);
+  try {
+    parse("wanted 1\nwanted 2\n", wanted);
+    FAIL() << "a duplicate kept series must fail";
+  } catch (const ParseError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("duplicate series"));
+  }
+  EXPECT_THROW(parse("wanted 1x\n", wanted), ParseError);
+}
+
 }  // namespace
 }  // namespace epp::cpp::prom

@@ -44,9 +44,16 @@ TEST(TargetsTest, RunSpecs) {
   EXPECT_THAT(parseRunTarget("name=x,direct,target=a:1").error(),
               HasSubstr("exactly one of target="));
   EXPECT_THAT(parseRunTarget("name=x,directly").error(),
-              HasSubstr("'directly' is not name=NAME, target=HOST:PORT or direct"));
+              HasSubstr("'directly' is not name=NAME, target=HOST:PORT, pid=PID or direct"));
   EXPECT_THAT(parseRunTarget("name=,direct").error(), HasSubstr("name= is empty"));
   EXPECT_THAT(parseRunTarget("target=nope").error(), HasSubstr("target: 'nope'"));
+  auto withPid = parseRunTarget("name=null,target=127.0.0.1:9102,pid=4242");
+  ASSERT_TRUE(withPid.ok()) << withPid.error();
+  EXPECT_EQ(withPid->pid, 4242);
+  EXPECT_EQ(eppd->pid, 0);
+  for (const char* bad : {"target=a:1,pid=", "target=a:1,pid=0", "target=a:1,pid=12x"}) {
+    EXPECT_THAT(parseRunTarget(bad).error(), HasSubstr("pid= needs a process id")) << bad;
+  }
 }
 
 const char kRole[] =

@@ -4,6 +4,12 @@
 
 namespace epp::bench {
 
+void addHeader(extproc_pb::HeaderMap& map, std::string_view key, std::string_view value) {
+  extproc_pb::HeaderValue* header = map.add_headers();
+  header->set_key(std::string(key));
+  header->set_raw_value(std::string(value));
+}
+
 ExtProcCall::ExtProcCall(boost::asio::io_context& io, Events events)
     : io_(io), events_(std::move(events)) {}
 

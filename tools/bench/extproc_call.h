@@ -64,4 +64,7 @@ class ExtProcCall
   bool holding_ = false;
 };
 
+// Appends a header the way Envoy sends it (raw_value only).
+void addHeader(extproc_pb::HeaderMap& map, std::string_view key, std::string_view value);
+
 }  // namespace epp::bench

@@ -15,6 +15,7 @@
 #include "tools/bench/report/summary.h"
 #include "tools/bench/report/table.h"
 #include "tools/bench/runner.h"
+#include "tools/bench/transport.h"
 #include "tools/bench/workload/spec.h"
 
 namespace epp::bench {
@@ -35,7 +36,49 @@ struct Options {
   bool noReset = false;
 };
 
+struct TransportFlags {
+  std::vector<std::string> runs;
+  size_t bodyBytes = 4096;
+  size_t concurrency = 64;
+  double seconds = 5;
+  int rounds = 3;
+  size_t chunkBytes = 64 * 1024;
+};
+
+int transportMain(const TransportFlags& f) {
+  TransportOptions options;
+  for (const std::string& text : f.runs) {
+    auto target = parseRunTarget(text);
+    if (!target) {
+      std::cerr << "eppd-bench transport: " << target.error() << "\n";
+      return 2;
+    }
+    if (target->direct) {
+      std::cerr << "eppd-bench transport: run '" << target->name << "' is direct: every run "
+                << "needs target=HOST:PORT\n";
+      return 2;
+    }
+    options.targets.push_back(*target);
+  }
+  options.bodyBytes = f.bodyBytes;
+  options.concurrency = f.concurrency;
+  options.phase = std::chrono::milliseconds(static_cast<int64_t>(f.seconds * 1000));
+  options.rounds = f.rounds;
+  options.chunkBytes = f.chunkBytes;
+  auto results = runTransport(options);
+  if (!results) {
+    std::cerr << "eppd-bench transport: " << results.error() << "\n";
+    return 1;
+  }
+  std::cout << formatTransport(options, *results);
+  return 0;
+}
+
 int benchMain(const Options& o) {
+  if (o.workload.empty()) {
+    std::cerr << "eppd-bench: --workload is required (or the transport subcommand)\n";
+    return 2;
+  }
   auto spec = parseWorkloadSpec(o.workload);
   if (!spec) {
     std::cerr << "eppd-bench: " << spec.error() << "\n";
@@ -171,8 +214,7 @@ int main(int argc, char** argv) {
       "eppd-bench"};
   app.add_option("--workload,-w", o.workload,
                  "Workload spec, e.g. shared-prefix:groups=150,users=5,system=6000,"
-                 "question=1200,output=1000,rate=poisson:10,duration=60s (see README)")
-      ->required();
+                 "question=1200,output=1000,rate=poisson:10,duration=60s (see README)");
   auto* target = app.add_option("--target", o.target,
                                 "A run named 'eppd' through the ext_proc server at HOST:PORT");
   auto* direct =
@@ -197,6 +239,29 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(size_t{1}, size_t{4} << 20));
   app.add_flag("--no-progress", o.noProgress, "No progress bar, even on a terminal");
   app.add_flag("--no-reset", o.noReset, "Do not POST /sim/reset to the fleet before each run");
+  epp::bench::TransportFlags t;
+  CLI::App* transport = app.add_subcommand(
+      "transport",
+      "The ext_proc conversation alone, no model server: each --run in turn with the same "
+      "client and load; the first run is the baseline (the null ext_proc server)");
+  transport->add_option("--run", t.runs, "name=NAME,target=HOST:PORT[,pid=PID], repeatable")
+      ->required();
+  transport->add_option("--body-bytes", t.bodyBytes, "Request body size")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{64}, size_t{64} << 20));
+  transport->add_option("--concurrency", t.concurrency, "Streams in flight at saturation")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{1}, size_t{100000}));
+  transport->add_option("--seconds", t.seconds, "Length of each phase")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  transport->add_option("--rounds", t.rounds, "Times each target runs each phase")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100));
+  transport->add_option("--chunk-bytes", t.chunkBytes, "Request body chunk size")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{1}, size_t{4} << 20));
   CLI11_PARSE(app, argc, argv);
+  if (transport->parsed()) return epp::bench::transportMain(t);
   return epp::bench::benchMain(o);
 }

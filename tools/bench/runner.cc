@@ -26,12 +26,6 @@ double secondsBetween(Clock::time_point from, Clock::time_point to) {
   return std::chrono::duration<double>(to - from).count();
 }
 
-void addHeader(pb::HeaderMap& map, std::string_view key, std::string_view value) {
-  pb::HeaderValue* header = map.add_headers();
-  header->set_key(std::string(key));
-  header->set_raw_value(std::string(value));  // Envoy sends raw_value only
-}
-
 std::string grpcCode(grpc::StatusCode code) {
   switch (code) {
     case grpc::StatusCode::CANCELLED:

@@ -82,9 +82,17 @@ Result<RunTarget> parseRunTarget(std::string_view text) {
       if (!target) return Error{fmt::format("--run '{}': target: {}", text, target.error())};
       out.target = *target;
       targeted = true;
+    } else if (item.substr(0, 4) == "pid=") {
+      const std::string_view pid = item.substr(4);
+      int value = 0;
+      auto [end, ec] = std::from_chars(pid.data(), pid.data() + pid.size(), value);
+      if (ec != std::errc() || end != pid.data() + pid.size() || value <= 0) {
+        return Error{fmt::format("--run '{}': pid= needs a process id", text)};
+      }
+      out.pid = value;
     } else {
-      return Error{
-          fmt::format("--run '{}': '{}' is not name=NAME, target=HOST:PORT or direct", text, item)};
+      return Error{fmt::format(
+          "--run '{}': '{}' is not name=NAME, target=HOST:PORT, pid=PID or direct", text, item)};
     }
   }
   if (out.direct == targeted) {

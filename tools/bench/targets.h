@@ -30,9 +30,10 @@ struct RunTarget {
   std::string name;
   bool direct = false;  // round-robin over the fleet, no ext_proc
   HostPort target;      // eppd's ext_proc address, unless direct
+  int pid = 0;          // the target's process, when given: its CPU time is reported
 };
 
-// "name=NAME,target=HOST:PORT" or "name=NAME,direct"; name defaults to "eppd" /
+// "name=NAME,target=HOST:PORT[,pid=PID]" or "name=NAME,direct"; name defaults to "eppd" /
 // "round-robin".
 common::Result<RunTarget> parseRunTarget(std::string_view text);
 

@@ -13,11 +13,12 @@ LlamacppAdapter::LlamacppAdapter(const cpp::CreateContext& ctx) : Plugin(ctx) {
   waiting_ = p.getString("waitingMetric", "llamacpp:requests_deferred");
   running_ = p.getString("runningMetric", "llamacpp:requests_processing");
   kvUsage_ = p.getString("kvCacheUsageMetric", "llamacpp:kv_cache_usage_ratio");
+  read_ = {waiting_, running_, kvUsage_};
 }
 
 void LlamacppAdapter::parseMetrics(std::string_view body, std::string_view contentType,
                                    cpp::MetricsOut& out) {
-  adapter::prom::Exposition page = adapter::parsePage(body, contentType);
+  adapter::prom::Exposition page = adapter::parsePage(body, contentType, &read_);
   if (auto v = adapter::sumOf(page, waiting_)) out.setWaiting(*v);
   if (auto v = adapter::sumOf(page, running_)) out.setRunning(*v);
   if (auto v = adapter::meanUsageOf(page, kvUsage_)) out.setKvCacheUsage(*v);

@@ -16,11 +16,12 @@ SglangAdapter::SglangAdapter(const cpp::CreateContext& ctx) : Plugin(ctx) {
   kvUsage_ = p.getString("kvCacheUsageMetric", "sglang:token_usage");
   cacheInfo_ = p.getString("cacheConfigMetric", "sglang:cache_config_info");
   ownedBy_ = p.getStringList("ownedBy", {"sglang"});
+  read_ = {waiting_, running_, kvUsage_, cacheInfo_};
 }
 
 void SglangAdapter::parseMetrics(std::string_view body, std::string_view contentType,
                                  cpp::MetricsOut& out) {
-  adapter::prom::Exposition page = adapter::parsePage(body, contentType);
+  adapter::prom::Exposition page = adapter::parsePage(body, contentType, &read_);
   // Series carry tp_rank/pp_rank/moe_ep_rank labels: queues add up, usage is the mean.
   if (auto v = adapter::sumOf(page, waiting_)) out.setWaiting(*v);
   if (auto v = adapter::sumOf(page, running_)) out.setRunning(*v);

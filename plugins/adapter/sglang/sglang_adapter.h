@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "epp/cpp/plugin.h"
+#include "plugins/adapter/common/prom_fields.h"
 
 namespace epp::plugins {
 
@@ -21,6 +22,7 @@ class SglangAdapter : public cpp::Plugin, public cpp::BackendAdapter, public cpp
   bool detect(std::string_view modelsBody) override;
 
  private:
+  adapter::MetricNames read_;  // the names below: the only samples parsed
   cpp::BackendInfo info_;
   std::string waiting_;
   std::string running_;

@@ -12,11 +12,12 @@ TgiAdapter::TgiAdapter(const cpp::CreateContext& ctx) : Plugin(ctx) {
   adapter::checkPaths(p, info_);
   waiting_ = p.getString("waitingMetric", "tgi_queue_size");
   running_ = p.getString("runningMetric", "tgi_batch_current_size");
+  read_ = {waiting_, running_};
 }
 
 void TgiAdapter::parseMetrics(std::string_view body, std::string_view contentType,
                               cpp::MetricsOut& out) {
-  adapter::prom::Exposition page = adapter::parsePage(body, contentType);
+  adapter::prom::Exposition page = adapter::parsePage(body, contentType, &read_);
   if (auto v = adapter::sumOf(page, waiting_)) out.setWaiting(*v);
   if (auto v = adapter::sumOf(page, running_)) out.setRunning(*v);
 }

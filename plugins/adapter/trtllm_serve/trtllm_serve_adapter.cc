@@ -15,11 +15,12 @@ TrtllmServeAdapter::TrtllmServeAdapter(const cpp::CreateContext& ctx) : Plugin(c
   kvUsage_ = p.getString("kvCacheUsageMetric", "trtllm_kv_cache_utilization");
   tokensPerBlock_ = p.getString("blockSizeMetric", "trtllm_kv_cache_tokens_per_block");
   maxBlocks_ = p.getString("numBlocksMetric", "trtllm_kv_cache_max_blocks");
+  read_ = {waiting_, running_, kvUsage_, tokensPerBlock_, maxBlocks_};
 }
 
 void TrtllmServeAdapter::parseMetrics(std::string_view body, std::string_view contentType,
                                       cpp::MetricsOut& out) {
-  adapter::prom::Exposition page = adapter::parsePage(body, contentType);
+  adapter::prom::Exposition page = adapter::parsePage(body, contentType, &read_);
   if (auto v = adapter::sumOf(page, waiting_)) out.setWaiting(*v);
   if (auto v = adapter::sumOf(page, running_)) out.setRunning(*v);
   if (auto v = adapter::meanUsageOf(page, kvUsage_)) out.setKvCacheUsage(*v);

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "epp/cpp/plugin.h"
+#include "plugins/adapter/common/prom_fields.h"
 
 namespace epp::plugins {
 
@@ -19,6 +20,7 @@ class TrtllmServeAdapter : public cpp::Plugin, public cpp::BackendAdapter {
   epp_health checkHealth(int32_t httpStatus, std::string_view body) override;
 
  private:
+  adapter::MetricNames read_;  // the names below: the only samples parsed
   cpp::BackendInfo info_;
   std::string waiting_;
   std::string running_;

@@ -20,11 +20,13 @@ VllmAdapter::VllmAdapter(const cpp::CreateContext& ctx) : Plugin(ctx) {
   loraInfo_ = p.getString("loraInfoMetric", "vllm:lora_requests_info");
   cacheInfo_ = p.getString("cacheConfigMetric", "vllm:cache_config_info");
   ownedBy_ = p.getStringList("ownedBy", {"vllm"});
+  read_ = {waiting_, running_, loraInfo_, cacheInfo_};
+  read_.add(kvUsage_);
 }
 
 void VllmAdapter::parseMetrics(std::string_view body, std::string_view contentType,
                                cpp::MetricsOut& out) {
-  prom::Exposition page = adapter::parsePage(body, contentType);
+  prom::Exposition page = adapter::parsePage(body, contentType, &read_);
 
   // One server may expose several engines (data-parallel ranks, label "engine") or models:
   // queues and batches add up, KV usage is their mean.

@@ -4,6 +4,7 @@
 
 #include "epp/cpp/plugin.h"
 #include "epp/cpp/prometheus_text.h"
+#include "plugins/adapter/common/prom_fields.h"
 
 namespace epp::plugins {
 
@@ -29,6 +30,7 @@ class VllmAdapter : public cpp::Plugin, public cpp::BackendAdapter, public cpp::
   std::string loraInfo_;
   std::string cacheInfo_;
   std::vector<std::string> ownedBy_;
+  adapter::MetricNames read_;  // every name above: the only samples parsed
 };
 
 }  // namespace epp::plugins

@@ -22,11 +22,30 @@ MaxScorePicker::MaxScorePicker(const cpp::CreateContext& ctx)
 
 size_t MaxScorePicker::pick(const cpp::Request& request, const cpp::EndpointList& candidates,
                             std::span<const double> scores, std::span<uint32_t> picked) {
+  if (candidates.size() == 0 || picked.empty()) return 0;
+  cpp::Request::Generator random = request.generator();
+  if (maxNumOfEndpoints_ == 1 || picked.size() == 1) {
+    // One pass, no allocation: among the k endpoints tied at the top so far, the newest
+    // replaces the held one with probability 1/k, so each is equally likely to win.
+    uint32_t best = 0;
+    uint64_t ties = 1;
+    for (uint32_t i = 1; i < candidates.size(); ++i) {
+      const double s = rank(scores[i]);
+      const double top = rank(scores[best]);
+      if (s > top) {
+        best = i;
+        ties = 1;
+      } else if (s == top && random() % ++ties == 0) {
+        best = i;
+      }
+    }
+    picked[0] = best;
+    return 1;
+  }
   std::vector<uint32_t> order(candidates.size());
   std::iota(order.begin(), order.end(), 0u);
   // Shuffle, then sort stably: ties keep the shuffled order, so each tied endpoint is equally
   // likely to come first.
-  cpp::Request::Generator random = request.generator();
   std::shuffle(order.begin(), order.end(), random);
   std::stable_sort(order.begin(), order.end(),
                    [&](uint32_t a, uint32_t b) { return rank(scores[a]) > rank(scores[b]); });

@@ -1,25 +1,42 @@
 #include "plugins/scorer/prefix_cache/prefix_index.h"
 
 #include <algorithm>
+#include <bit>
 
 namespace epp::plugins {
+namespace {
+
+constexpr size_t kInitialBuckets = 1024;
+
+}  // namespace
 
 void PrefixIndex::match(std::span<const uint64_t> hashes, std::span<const uint64_t> endpointIds,
                         std::span<size_t> matched) const {
   std::fill(matched.begin(), matched.end(), 0);
+  if (hashes.empty() || size_ == 0) return;
+  // Which candidate each LRU belongs to. Per thread, so concurrent matches share nothing and
+  // a request allocates nothing once the thread has seen the largest pool.
+  thread_local std::vector<uint32_t> candidateOf;
+  candidateOf.assign(lrus_.size(), kNil);
+  bool any = false;
+  for (size_t i = 0; i < endpointIds.size(); ++i) {
+    const uint32_t slot = slotOf(endpointIds[i]);
+    if (slot == kNil) continue;
+    candidateOf[slot] = static_cast<uint32_t>(i);
+    any = true;
+  }
+  if (!any) return;
   for (size_t block = 0; block < hashes.size(); ++block) {
-    auto found = holders_.find(hashes[block]);
-    if (found == holders_.end()) return;
+    const uint64_t hash = hashes[block];
     bool extended = false;
-    for (size_t i = 0; i < endpointIds.size(); ++i) {
-      if (matched[i] != block) continue;  // this endpoint already missed an earlier block
-      for (const Holder& holder : found->second) {
-        if (holder.endpointId == endpointIds[i]) {
-          ++matched[i];
-          extended = true;
-          break;
-        }
-      }
+    for (uint32_t e = buckets_[bucketOf(hash)]; e != kNil; e = entries_[e].chain) {
+      const Entry& entry = entries_[e];
+      if (entry.hash != hash) continue;
+      const uint32_t candidate = candidateOf[entry.slot];
+      // A candidate that missed an earlier block stays where it stopped.
+      if (candidate == kNil || matched[candidate] != block) continue;
+      matched[candidate] = block + 1;
+      extended = true;
     }
     if (!extended) return;
   }
@@ -27,66 +44,68 @@ void PrefixIndex::match(std::span<const uint64_t> hashes, std::span<const uint64
 
 void PrefixIndex::insert(uint64_t endpointId, std::span<const uint64_t> hashes, size_t capacity) {
   if (hashes.empty() || capacity == 0) return;
-  Lru& lru = lrus_[endpointId];
+  const uint32_t slot = slotFor(endpointId);
   // Last block first, so that the first block ends up the most recently used.
   for (auto hash = hashes.rbegin(); hash != hashes.rend(); ++hash) {
-    std::vector<Holder>& holders = holders_[*hash];
-    auto held = std::find_if(holders.begin(), holders.end(),
-                             [&](const Holder& h) { return h.endpointId == endpointId; });
-    if (held != holders.end()) {
-      unlink(lru, held->node);
-      pushFront(lru, held->node);
+    uint32_t e = find(*hash, slot);
+    if (e != kNil) {
+      unlink(lrus_[slot], e);
+      pushFront(lrus_[slot], e);
       continue;
     }
-    uint32_t node = lru.freeNodes;
-    if (node != kNil) {
-      lru.freeNodes = lru.nodes[node].next;
-    } else {
-      node = static_cast<uint32_t>(lru.nodes.size());
-      lru.nodes.emplace_back();
-    }
-    lru.nodes[node].hash = *hash;
-    pushFront(lru, node);
-    holders.push_back({endpointId, node});
+    if (size_ >= buckets_.size()) growBuckets();
+    e = allocate();
+    Entry& entry = entries_[e];
+    const uint32_t bucket = bucketOf(*hash);
+    entry = {*hash, slot, kNil, kNil, buckets_[bucket]};
+    buckets_[bucket] = e;
+    Lru& lru = lrus_[slot];
+    pushFront(lru, e);
     ++lru.size;
     ++size_;
-    // Evicting at once keeps the slab within the capacity even for a request longer than it.
-    // The victim is never the block just added (capacity >= 1), so `holders` stays valid:
-    // erasing other keys of an unordered_map leaves references to the rest untouched.
-    while (lru.size > capacity) evictOldest(endpointId, lru);
+    // Evicting at once keeps the slab within the capacities even for a request longer than
+    // one; the victim is never the block just added (capacity >= 1).
+    while (lru.size > capacity) evictOldest(lru);
   }
   // The capacity may have shrunk (autoTune follows the engine) while every block was known.
-  while (lru.size > capacity) evictOldest(endpointId, lru);
+  Lru& lru = lrus_[slot];
+  while (lru.size > capacity) evictOldest(lru);
 }
 
 void PrefixIndex::removeEndpoint(uint64_t endpointId) {
-  auto found = lrus_.find(endpointId);
-  if (found == lrus_.end()) return;
-  const Lru& lru = found->second;
-  for (uint32_t node = lru.head; node != kNil; node = lru.nodes[node].next) {
-    dropHolder(lru.nodes[node].hash, endpointId);
-  }
-  size_ -= lru.size;
-  lrus_.erase(found);
+  auto found = slots_.find(endpointId);
+  if (found == slots_.end()) return;
+  const uint32_t slot = found->second;
+  Lru& lru = lrus_[slot];
+  while (lru.tail != kNil) evictOldest(lru);
+  lru = Lru{};
+  freeSlots_.push_back(slot);
+  slots_.erase(found);
 }
 
 size_t PrefixIndex::endpointSize(uint64_t endpointId) const {
-  auto found = lrus_.find(endpointId);
-  return found == lrus_.end() ? 0 : found->second.size;
+  const uint32_t slot = slotOf(endpointId);
+  return slot == kNil ? 0 : lrus_[slot].size;
 }
 
 bool PrefixIndex::contains(uint64_t endpointId, uint64_t hash) const {
-  auto found = holders_.find(hash);
-  if (found == holders_.end()) return false;
-  return std::any_of(found->second.begin(), found->second.end(),
-                     [&](const Holder& h) { return h.endpointId == endpointId; });
+  const uint32_t slot = slotOf(endpointId);
+  return slot != kNil && find(hash, slot) != kNil;
+}
+
+size_t PrefixIndex::memoryBytes() const {
+  // An unordered_map node: the pair, the next pointer and the cached hash, plus its bucket.
+  constexpr size_t kSlotNode = sizeof(std::pair<const uint64_t, uint32_t>) + 2 * sizeof(void*);
+  return entries_.capacity() * sizeof(Entry) + buckets_.capacity() * sizeof(uint32_t) +
+         lrus_.capacity() * sizeof(Lru) + freeSlots_.capacity() * sizeof(uint32_t) +
+         slots_.size() * kSlotNode + slots_.bucket_count() * sizeof(void*);
 }
 
 std::vector<uint64_t> PrefixIndex::endpointIds() const {
   std::vector<uint64_t> ids;
-  ids.reserve(lrus_.size());
-  for (const auto& [id, lru] : lrus_) {
-    if (lru.size > 0) ids.push_back(id);
+  ids.reserve(slots_.size());
+  for (const auto& [id, slot] : slots_) {
+    if (lrus_[slot].size > 0) ids.push_back(id);
   }
   std::sort(ids.begin(), ids.end());
   return ids;
@@ -94,61 +113,105 @@ std::vector<uint64_t> PrefixIndex::endpointIds() const {
 
 std::vector<uint64_t> PrefixIndex::blocks(uint64_t endpointId) const {
   std::vector<uint64_t> out;
-  auto found = lrus_.find(endpointId);
-  if (found == lrus_.end()) return out;
-  const Lru& lru = found->second;
+  const uint32_t slot = slotOf(endpointId);
+  if (slot == kNil) return out;
+  const Lru& lru = lrus_[slot];
   out.reserve(lru.size);
-  for (uint32_t node = lru.head; node != kNil; node = lru.nodes[node].next) {
-    out.push_back(lru.nodes[node].hash);
-  }
+  for (uint32_t e = lru.head; e != kNil; e = entries_[e].next) out.push_back(entries_[e].hash);
   return out;
 }
 
-void PrefixIndex::unlink(Lru& lru, uint32_t node) {
-  Node& n = lru.nodes[node];
+uint32_t PrefixIndex::find(uint64_t hash, uint32_t slot) const {
+  if (buckets_.empty()) return kNil;
+  for (uint32_t e = buckets_[bucketOf(hash)]; e != kNil; e = entries_[e].chain) {
+    if (entries_[e].hash == hash && entries_[e].slot == slot) return e;
+  }
+  return kNil;
+}
+
+uint32_t PrefixIndex::slotOf(uint64_t endpointId) const {
+  auto found = slots_.find(endpointId);
+  return found == slots_.end() ? kNil : found->second;
+}
+
+uint32_t PrefixIndex::slotFor(uint64_t endpointId) {
+  auto [it, added] = slots_.try_emplace(endpointId, kNil);
+  if (!added) return it->second;
+  if (!freeSlots_.empty()) {
+    it->second = freeSlots_.back();
+    freeSlots_.pop_back();
+  } else {
+    it->second = static_cast<uint32_t>(lrus_.size());
+    lrus_.emplace_back();
+  }
+  return it->second;
+}
+
+uint32_t PrefixIndex::allocate() {
+  if (freeEntries_ != kNil) {
+    const uint32_t e = freeEntries_;
+    freeEntries_ = entries_[e].next;
+    return e;
+  }
+  entries_.emplace_back();
+  return static_cast<uint32_t>(entries_.size() - 1);
+}
+
+void PrefixIndex::release(uint32_t entry) {
+  entries_[entry] = Entry{};
+  entries_[entry].next = freeEntries_;
+  freeEntries_ = entry;
+}
+
+void PrefixIndex::unchain(uint32_t entry) {
+  uint32_t* link = &buckets_[bucketOf(entries_[entry].hash)];
+  while (*link != entry) link = &entries_[*link].chain;
+  *link = entries_[entry].chain;
+}
+
+void PrefixIndex::growBuckets() {
+  buckets_.assign(std::max(kInitialBuckets, buckets_.size() * 2), kNil);
+  bucketShift_ = 64 - std::countr_zero(buckets_.size());
+  for (uint32_t e = 0; e < entries_.size(); ++e) {
+    Entry& entry = entries_[e];
+    if (entry.slot == kNil) continue;
+    const uint32_t bucket = bucketOf(entry.hash);
+    entry.chain = buckets_[bucket];
+    buckets_[bucket] = e;
+  }
+}
+
+void PrefixIndex::unlink(Lru& lru, uint32_t entry) {
+  Entry& n = entries_[entry];
   if (n.prev != kNil) {
-    lru.nodes[n.prev].next = n.next;
+    entries_[n.prev].next = n.next;
   } else {
     lru.head = n.next;
   }
   if (n.next != kNil) {
-    lru.nodes[n.next].prev = n.prev;
+    entries_[n.next].prev = n.prev;
   } else {
     lru.tail = n.prev;
   }
   n.prev = n.next = kNil;
 }
 
-void PrefixIndex::pushFront(Lru& lru, uint32_t node) {
-  Node& n = lru.nodes[node];
+void PrefixIndex::pushFront(Lru& lru, uint32_t entry) {
+  Entry& n = entries_[entry];
   n.prev = kNil;
   n.next = lru.head;
-  if (lru.head != kNil) lru.nodes[lru.head].prev = node;
-  lru.head = node;
-  if (lru.tail == kNil) lru.tail = node;
+  if (lru.head != kNil) entries_[lru.head].prev = entry;
+  lru.head = entry;
+  if (lru.tail == kNil) lru.tail = entry;
 }
 
-void PrefixIndex::evictOldest(uint64_t endpointId, Lru& lru) {
-  const uint32_t node = lru.tail;
-  const uint64_t hash = lru.nodes[node].hash;
-  unlink(lru, node);
-  lru.nodes[node].next = lru.freeNodes;
-  lru.freeNodes = node;
+void PrefixIndex::evictOldest(Lru& lru) {
+  const uint32_t entry = lru.tail;
+  unlink(lru, entry);
+  unchain(entry);
+  release(entry);
   --lru.size;
   --size_;
-  dropHolder(hash, endpointId);
-}
-
-void PrefixIndex::dropHolder(uint64_t hash, uint64_t endpointId) {
-  auto found = holders_.find(hash);
-  if (found == holders_.end()) return;
-  std::vector<Holder>& holders = found->second;
-  auto held = std::find_if(holders.begin(), holders.end(),
-                           [&](const Holder& h) { return h.endpointId == endpointId; });
-  if (held == holders.end()) return;
-  *held = holders.back();
-  holders.pop_back();
-  if (holders.empty()) holders_.erase(found);
 }
 
 }  // namespace epp::plugins

@@ -10,11 +10,14 @@ namespace epp::plugins {
 
 // An approximate index of the prompt-prefix blocks each endpoint holds in its KV cache,
 // learnt from where requests were sent. Per endpoint, an LRU of block hashes bounded by a
-// capacity; beside it a reverse map from block hash to the endpoints holding it, so a match
-// costs one probe per block whatever the number of endpoints, and no per-endpoint hash map
-// is needed. Memory is bounded by the sum of the endpoints' capacities.
+// capacity. Every (endpoint, block) entry is one 24-byte record in a single slab; the
+// records of one block hash are chained from a bucket of an open hash table keyed by the
+// hash alone, so a match costs one chain walk per block whatever the number of endpoints,
+// and the index holds no per-entry heap node (about 28–32 bytes per entry with the buckets;
+// the standard containers this replaced took ~120).
 //
-// Not thread-safe: the owner excludes writers from each other and from readers.
+// Not thread-safe: the owner excludes writers from each other and from readers; match()
+// may run on many threads at once.
 class PrefixIndex {
  public:
   // For each endpoint of `endpointIds`, writes to `matched` (same size) how many leading
@@ -34,8 +37,10 @@ class PrefixIndex {
   // (endpoint, block) entries over all endpoints.
   size_t size() const { return size_; }
   size_t endpointSize(uint64_t endpointId) const;
-  size_t endpointCount() const { return lrus_.size(); }
+  size_t endpointCount() const { return slots_.size(); }
   bool contains(uint64_t endpointId, uint64_t hash) const;
+  // Bytes the index's own arrays hold (allocated capacity, not only what is in use).
+  size_t memoryBytes() const;
 
   // What the state hand-over exports: the endpoints holding blocks, in increasing id order,
   // and an endpoint's blocks from the most to the least recently used. Inserting those
@@ -46,33 +51,44 @@ class PrefixIndex {
  private:
   static constexpr uint32_t kNil = UINT32_MAX;
 
-  // One block in one endpoint's recency list. Nodes live in a per-endpoint slab and are
-  // reused after eviction, so the slab never outgrows the largest capacity seen.
-  struct Node {
+  // One block held by one endpoint: its place in the endpoint's recency list and in the
+  // chain of its hash's bucket. A free record has slot == kNil and is linked through `next`.
+  struct Entry {
     uint64_t hash = 0;
-    uint32_t prev = kNil;
-    uint32_t next = kNil;
+    uint32_t slot = kNil;  // the endpoint's LRU
+    uint32_t prev = kNil;  // towards the most recently used
+    uint32_t next = kNil;  // towards the least recently used
+    uint32_t chain = kNil;
   };
   struct Lru {
-    std::vector<Node> nodes;
     uint32_t head = kNil;  // most recently used
     uint32_t tail = kNil;  // least recently used
-    uint32_t freeNodes = kNil;
     size_t size = 0;
   };
-  // An endpoint holding a block, and where the block sits in that endpoint's LRU.
-  struct Holder {
-    uint64_t endpointId;
-    uint32_t node;
-  };
 
-  static void unlink(Lru& lru, uint32_t node);
-  static void pushFront(Lru& lru, uint32_t node);
-  void evictOldest(uint64_t endpointId, Lru& lru);
-  void dropHolder(uint64_t hash, uint64_t endpointId);
+  // Fibonacci hashing: the top bits of hash × 2^64/φ, so hashes that differ only in a few
+  // bits (ids rather than digests, say) still spread over the buckets.
+  uint32_t bucketOf(uint64_t hash) const {
+    return static_cast<uint32_t>((hash * 0x9e3779b97f4a7c15ull) >> bucketShift_);
+  }
+  uint32_t find(uint64_t hash, uint32_t slot) const;
+  uint32_t slotOf(uint64_t endpointId) const;
+  uint32_t slotFor(uint64_t endpointId);
+  uint32_t allocate();
+  void release(uint32_t entry);
+  void unchain(uint32_t entry);
+  void growBuckets();
+  void unlink(Lru& lru, uint32_t entry);
+  void pushFront(Lru& lru, uint32_t entry);
+  void evictOldest(Lru& lru);
 
-  std::unordered_map<uint64_t, Lru> lrus_;
-  std::unordered_map<uint64_t, std::vector<Holder>> holders_;
+  std::vector<Entry> entries_;
+  uint32_t freeEntries_ = kNil;
+  std::vector<uint32_t> buckets_;  // a power of two, at least as many as live entries
+  int bucketShift_ = 64;           // 64 - log2(buckets_.size())
+  std::vector<Lru> lrus_;
+  std::vector<uint32_t> freeSlots_;
+  std::unordered_map<uint64_t, uint32_t> slots_;  // endpoint id -> index into lrus_
   size_t size_ = 0;
 };
 

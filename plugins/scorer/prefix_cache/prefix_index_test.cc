@@ -126,40 +126,82 @@ TEST(PrefixIndexTest, EmptyInsertCreatesNothing) {
 }
 
 // Random operations against a plain list-per-endpoint model of the same rules.
-TEST(PrefixIndexTest, AgreesWithASimpleModel) {
+// Random inserts and removals, checked against a list-per-endpoint LRU: sizes, membership,
+// recency order and matches.
+void agreesWithASimpleModel(size_t capacity, uint64_t endpoints, uint64_t hashRange, int steps) {
   PrefixIndex index;
   std::map<uint64_t, std::list<uint64_t>> model;  // front = most recent
   std::mt19937_64 rng(1234);
-  const size_t kCapacity = 6;
-  for (int step = 0; step < 5000; ++step) {
-    const uint64_t endpoint = 1 + rng() % 4;
+  for (int step = 0; step < steps; ++step) {
+    const uint64_t endpoint = 1 + rng() % endpoints;
     if (rng() % 50 == 0) {
       index.removeEndpoint(endpoint);
       model.erase(endpoint);
       continue;
     }
     std::vector<uint64_t> hashes(1 + rng() % 8);
-    for (auto& h : hashes) h = rng() % 24;
-    index.insert(endpoint, hashes, kCapacity);
+    for (auto& h : hashes) h = rng() % hashRange;
+    index.insert(endpoint, hashes, capacity);
     auto& lru = model[endpoint];
     for (auto h = hashes.rbegin(); h != hashes.rend(); ++h) {
       lru.remove(*h);
       lru.push_front(*h);
-      while (lru.size() > kCapacity) lru.pop_back();
+      while (lru.size() > capacity) lru.pop_back();
     }
   }
   size_t total = 0;
-  for (uint64_t endpoint = 1; endpoint <= 4; ++endpoint) {
+  std::vector<uint64_t> ids;
+  for (uint64_t endpoint = 1; endpoint <= endpoints; ++endpoint) {
     const auto& lru = model[endpoint];
+    ids.push_back(endpoint);
     total += lru.size();
     EXPECT_EQ(index.endpointSize(endpoint), lru.size());
-    EXPECT_LE(index.endpointSize(endpoint), kCapacity);
-    for (uint64_t h = 0; h < 24; ++h) {
-      EXPECT_EQ(index.contains(endpoint, h), std::find(lru.begin(), lru.end(), h) != lru.end())
+    EXPECT_LE(index.endpointSize(endpoint), capacity);
+    EXPECT_EQ(index.blocks(endpoint), std::vector<uint64_t>(lru.begin(), lru.end()));
+    for (uint64_t h = 0; h < hashRange; ++h) {
+      ASSERT_EQ(index.contains(endpoint, h), std::find(lru.begin(), lru.end(), h) != lru.end())
           << "endpoint " << endpoint << " hash " << h;
     }
   }
   EXPECT_EQ(index.size(), total);
+  for (int probe = 0; probe < 200; ++probe) {
+    std::vector<uint64_t> hashes(1 + rng() % 6);
+    for (auto& h : hashes) h = rng() % hashRange;
+    const std::vector<size_t> matched = matchAll(index, hashes, ids);
+    for (size_t i = 0; i < ids.size(); ++i) {
+      const auto& lru = model[ids[i]];
+      size_t expected = 0;
+      while (expected < hashes.size() &&
+             std::find(lru.begin(), lru.end(), hashes[expected]) != lru.end()) {
+        ++expected;
+      }
+      ASSERT_EQ(matched[i], expected) << "endpoint " << ids[i];
+    }
+  }
+}
+
+TEST(PrefixIndexTest, AgreesWithASimpleModel) { agreesWithASimpleModel(6, 4, 24, 5000); }
+
+// Thousands of entries: the bucket array grows (from 1,024) while entries are evicted and
+// endpoints removed.
+TEST(PrefixIndexTest, AgreesWithASimpleModelAcrossBucketGrowth) {
+  agreesWithASimpleModel(700, 8, 4000, 20000);
+}
+
+// The bound: at most 64 bytes per (endpoint, block) entry, allocated capacity
+// included, in a full index.
+TEST(PrefixIndexTest, AFullIndexTakesAtMost64BytesPerEntry) {
+  PrefixIndex index;
+  std::mt19937_64 rng(5);
+  std::vector<uint64_t> blocks(256);
+  for (uint64_t endpoint = 1; endpoint <= 16; ++endpoint) {
+    for (int request = 0; request < 40; ++request) {
+      for (auto& b : blocks) b = rng();
+      index.insert(endpoint, blocks, 10'000);
+    }
+  }
+  ASSERT_EQ(index.size(), 16u * 10'000u);
+  EXPECT_LE(static_cast<double>(index.memoryBytes()) / static_cast<double>(index.size()), 64.0);
 }
 
 }  // namespace

@@ -27,6 +27,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <optional>
 #include <stdexcept>
@@ -120,12 +121,19 @@ struct ParseOptions {
   // A non-empty body must end in '\n'; otherwise the last line may have been cut off
   // mid-value ("12" of "1234") and would parse as a wrong number.
   bool requireFinalNewline = true;
+  // When set, only the samples whose metric name it accepts are parsed and kept; any other
+  // sample line is skipped once its name is read. A server's page is mostly series an
+  // adapter never reads (a vLLM page: ~180 samples, most of them histogram buckets, of
+  // which an adapter reads five), so this is most of the parsing saved. HELP and TYPE lines
+  // are read whatever it says.
+  std::function<bool(std::string_view)> keep;
 };
 
 class Parser {
  public:
   static Exposition parse(std::string_view text, const ParseOptions& options = {}) {
     Parser p;
+    p.keep_ = options.keep ? &options.keep : nullptr;
     if (!text.empty() && text.back() != '\n' && options.requireFinalNewline) {
       int line = 1 + static_cast<int>(std::count(text.begin(), text.end(), '\n'));
       size_t start = text.rfind('\n');
@@ -197,7 +205,7 @@ class Parser {
     }
     if (word != "HELP" && word != "TYPE") return;  // any other comment
     skipBlanks();
-    std::string name = readMetricName("metric name after # " + std::string(word));
+    std::string name(readMetricName("metric name after # " + std::string(word)));
     Family& family = out_.families_[name];
     if (word == "TYPE") {
       skipBlanks();
@@ -244,17 +252,19 @@ class Parser {
     family.help = std::move(help);
   }
 
-  std::string readMetricName(const std::string& what) {
+  std::string_view readMetricName(const std::string& what) {
     size_t start = col_;
     if (atEnd() || !isNameStart(peek())) fail("expected " + what + ", got " + show(rest()));
     while (!atEnd() && isNameChar(peek())) ++col_;
-    return std::string(line_.substr(start, col_ - start));
+    return line_.substr(start, col_ - start);
   }
 
   void parseSample() {
+    const std::string_view name = readMetricName("a metric name");
+    if (keep_ != nullptr && !(*keep_)(name)) return;
     Sample s;
     s.line = lineNo_;
-    s.name = readMetricName("a metric name");
+    s.name = std::string(name);
     size_t beforeValue = col_;
     skipBlanks();
     if (peek() == '{') {
@@ -424,6 +434,7 @@ class Parser {
   size_t col_ = 0;
   int lineNo_ = 0;
   bool eof_ = false;
+  const std::function<bool(std::string_view)>* keep_ = nullptr;
 };
 
 // Parses `text`; throws ParseError ("line L, column C: what").
