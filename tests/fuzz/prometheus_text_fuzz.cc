@@ -3,8 +3,9 @@
 // A /metrics body through the SDK's exposition parser (epp/cpp/prometheus_text.h) and the
 // vllm backend adapter (a real plugin, driven through its C ABI by the SDK's fake host).
 // A page that parses must survive a round trip: written back as exposition text it parses
-// to the same samples. The adapter must answer OK or INVALID_ARGUMENT with a message, and
-// what it reports must be in range (counts >= 0, KV-cache usage in [0, 1]).
+// to the same samples; parsed keeping only some names (ParseOptions::keep, what adapters
+// do) it gives exactly those samples. The adapter must answer OK or INVALID_ARGUMENT with a
+// message, and what it reports must be in range (counts >= 0, KV-cache usage in [0, 1]).
 #include <charconv>
 #include <cmath>
 #include <cstddef>
@@ -113,6 +114,30 @@ void checkAdapter(const std::string& body) {
   }
 }
 
+// Which names a partial parse keeps: about half of any page, and every vLLM name.
+bool kept(std::string_view name) { return name.rfind("vllm:", 0) == 0 || name.size() % 2 == 0; }
+
+// A page that parses in full parses with `keep` too, to exactly the samples it accepts.
+void checkKeep(const std::string& body, const prom::Exposition& full) {
+  prom::Exposition partial;
+  try {
+    partial = prom::parse(body, {.keep = kept});
+  } catch (const prom::ParseError& e) {
+    FUZZ_CHECK(false, "the full parse succeeded, the one keeping some names failed: %s", e.what());
+  }
+  size_t j = 0;
+  for (const prom::Sample& s : full.all()) {
+    if (!kept(s.name)) continue;
+    FUZZ_CHECK(j < partial.all().size(), "sample %s missing from the partial parse",
+               s.name.c_str());
+    const prom::Sample& p = partial.all()[j++];
+    FUZZ_CHECK(p.name == s.name && p.line == s.line && sameValue(p.value, s.value));
+    FUZZ_CHECK(p.labels.size() == s.labels.size() && p.timestampMs == s.timestampMs);
+  }
+  FUZZ_CHECK(j == partial.all().size(), "%zu samples kept, %zu expected", partial.all().size(), j);
+  FUZZ_CHECK(partial.familyCount() == full.familyCount());
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -121,6 +146,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     try {
       prom::Exposition page = prom::parse(body, {.requireFinalNewline = requireNewline});
       checkRoundTrip(page);
+      if (requireNewline) checkKeep(body, page);
     } catch (const prom::ParseError& e) {
       FUZZ_CHECK(e.line() >= 1 && e.column() >= 1, "%s", e.what());
     }
