@@ -38,6 +38,20 @@ if(EPP_WERROR)
   list(APPEND EPP_C_WARNINGS -Werror)
 endif()
 
+# Every object of the fuzz build carries coverage (fuzzer-no-link) and the sanitizers; the
+# fuzz executables add libFuzzer's main when they link (tests/fuzz). -O1 with line tables:
+# quick to build, fast enough to fuzz, and crash stacks still name file:line.
+if(EPP_FUZZ)
+  if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    message(FATAL_ERROR "EPP_FUZZ needs clang: configure with CC=clang CXX=clang++")
+  endif()
+  foreach(lang C CXX)
+    set(CMAKE_${lang}_FLAGS_RELWITHDEBINFO "-O1 -gline-tables-only" CACHE STRING "" FORCE)
+  endforeach()
+  add_compile_options(-fsanitize=fuzzer-no-link,address,undefined
+                      -fno-sanitize-recover=undefined -fno-omit-frame-pointer)
+endif()
+
 if(EPP_SANITIZE)
   add_compile_options(-fsanitize=${EPP_SANITIZE} -fno-omit-frame-pointer)
   add_link_options(-fsanitize=${EPP_SANITIZE})

@@ -12,6 +12,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   gnuplot-nox  # eppd-bench renders its TTFT plot with it (about 1 MB)
   jq           # tests/soak/ reads eppd's admin views and eppd-bench's reports with it
+  clang libclang-rt-14-dev  # tools/fuzz.sh: clang 14 and its libFuzzer and sanitizer runtimes
 )
 # The SDK's Rust example plugin (sdk/examples/rust) builds when cargo is there: Debian's
 # cargo (and rustc 1.63) unless a cargo is already on the PATH (rustup's, say), never replaced.

@@ -1,10 +1,12 @@
 #include "host/config/yaml_reader.h"
 
 #include <fmt/format.h>
+#include <yaml-cpp/eventhandler.h>
 
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <sstream>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -90,6 +92,41 @@ struct ExpansionCounter {
   }
 };
 
+// Where each document of a stream starts and where its first node is, from parser events
+// alone (no nodes are built).
+class DocumentMarks final : public YAML::EventHandler {
+ public:
+  std::vector<YAML::Mark> starts;
+  std::vector<YAML::Mark> firstNodes;  // null_mark() for a document without nodes
+
+  void OnDocumentStart(const YAML::Mark& mark) override {
+    starts.push_back(mark);
+    firstNodes.push_back(YAML::Mark::null_mark());
+  }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t) override { node(mark); }
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override { node(mark); }
+  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                const std::string&) override {
+    node(mark);
+  }
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {
+    node(mark);
+  }
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {
+    node(mark);
+  }
+  void OnMapEnd() override {}
+
+ private:
+  void node(const YAML::Mark& mark) {
+    if (!firstNodes.empty() && firstNodes.back().is_null()) firstNodes.back() = mark;
+  }
+};
+
 }  // namespace
 
 std::string Location::str() const {
@@ -102,10 +139,29 @@ Location locationOf(const std::string& file, const YAML::Mark& mark) {
   return Location{file, mark.line + 1, mark.column + 1};
 }
 
+std::string oneLine(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if ((u < 0x20 && c != '\t') || u == 0x7f) {
+      out += fmt::format("\\x{:02x}", u);
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
 void Diagnostics::error(const Location& where, std::string message) {
   Location at = where;
   if (at.file.empty()) at.file = file_;
-  entries_.push_back(Entry{std::move(at), std::move(message)});
+  // Messages quote the document (keys, values, YAML's own reasons): one entry, one line.
+  entries_.push_back(Entry{std::move(at), oneLine(message)});
 }
 
 std::string Diagnostics::joined() const {
@@ -311,20 +367,38 @@ Result<YAML::Node> loadDocument(const std::string& text, const std::string& file
   if (text.size() > kMaxConfigBytes) {
     return Error{fmt::format("{}: the config is larger than {} MiB", file, kMaxConfigBytes >> 20)};
   }
-  std::vector<YAML::Node> documents;
+  // The documents are counted with a parser of our own, up to two, rather than with
+  // YAML::LoadAll: yaml-cpp 0.7 (Debian 12) never returns from LoadAll when a document starts
+  // with a token that cannot start a node (a lone ','), each call yielding another empty
+  // document at the same place while memory grows. Two documents starting at one place are
+  // that loop.
+  DocumentMarks documents;
+  YAML::Node document;
   try {
-    documents = YAML::LoadAll(text);
+    std::istringstream stream(text);
+    YAML::Parser parser(stream);
+    while (documents.starts.size() < 2 && parser.HandleNextDocument(documents)) {
+    }
+    if (documents.starts.size() == 2 && documents.starts[1].pos == documents.starts[0].pos) {
+      const YAML::Mark& at = documents.starts[1];
+      const char c = at.pos >= 0 && static_cast<size_t>(at.pos) < text.size() ? text[at.pos] : '?';
+      return Error{locationOf(file, at).str() + ": " +
+                   oneLine(fmt::format("'{}' cannot start a YAML value", c))};
+    }
+    if (documents.starts.size() == 1) document = YAML::Load(text);
   } catch (const YAML::Exception& e) {
-    return Error{locationOf(file, e.mark).str() + ": " + e.msg};
+    // yaml-cpp quotes the offending character as is, a line break included.
+    return Error{locationOf(file, e.mark).str() + ": " + oneLine(e.msg)};
   }
-  if (documents.empty()) return Error{file + ": the config is empty"};
-  if (documents.size() > 1) {
-    Location where = locationOf(file, documents[1].Mark());
+  if (documents.starts.empty()) return Error{file + ": the config is empty"};
+  if (documents.starts.size() > 1) {
+    const YAML::Mark& node = documents.firstNodes[1];
+    Location where = locationOf(file, node.is_null() ? documents.starts[1] : node);
     if (!where.known()) where = Location{file, 0, 0};
     return Error{where.str() + ": more than one YAML document; a config is exactly one"};
   }
   ExpansionCounter counter;
-  counter.visit(documents.front(), 0);
+  counter.visit(document, 0);
   if (counter.tooLarge) {
     return Error{fmt::format("{}: the document expands to more than {} nodes (through aliases?)",
                              locationOf(file, counter.mark).str(), kMaxDocumentNodes)};
@@ -333,7 +407,7 @@ Result<YAML::Node> loadDocument(const std::string& text, const std::string& file
     return Error{fmt::format("{}: the document nests more than {} levels deep",
                              locationOf(file, counter.mark).str(), kMaxDocumentDepth)};
   }
-  return documents.front();
+  return document;
 }
 
 }  // namespace epp::config

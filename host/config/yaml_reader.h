@@ -37,6 +37,10 @@ inline constexpr size_t kMaxReportedErrors = 100;
 
 Location locationOf(const std::string& file, const YAML::Mark& mark);
 
+// `text` with line breaks and other control characters (tab aside) written as \n, \r,
+// \xNN: what goes into an error line when it quotes the document.
+std::string oneLine(std::string_view text);
+
 // Errors of one parse or resolve, each with its location.
 class Diagnostics {
  public:

@@ -59,8 +59,10 @@ Stream::~Stream() { context_->liveStreams.fetch_sub(1, std::memory_order_relaxed
 
 void Stream::OnReadDone(bool ok) {
   Lock lock(mu_);
-  if (!ok) {
-    // Half-close, cancel or reset: OnCancel tells the last two apart.
+  if (!ok || cancelled_) {
+    // Half-close, cancel or reset: OnCancel tells the last two apart. A message whose read
+    // completes after the cancel is dropped: nothing can be sent for it any more, and
+    // routing it would run the pipeline and its plugins' hooks for a request that is gone.
     readsDone_ = true;
     advanceLocked();
     return;

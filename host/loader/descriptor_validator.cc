@@ -69,6 +69,23 @@ Status checkVersionPair(std::string_view what, uint32_t major, uint32_t minor, H
   return {};
 }
 
+// A plugin string as an error quotes it: control characters escaped (the error is one log
+// line) and cut after 64 bytes (a garbage pointer may point at a kilobyte of anything).
+std::string quoted(std::string_view s) {
+  constexpr size_t kMaxShown = 64;
+  std::string out = "'";
+  for (char c : s.substr(0, kMaxShown)) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) {
+      out += fmt::format("\\x{:02x}", u);
+    } else {
+      out += c;
+    }
+  }
+  out += s.size() > kMaxShown ? "'..." : "'";
+  return out;
+}
+
 // A NUL-terminated plugin string, or an error naming `what`.
 common::Result<std::string_view> readString(const char* s, std::string_view what) {
   if (s == nullptr) return Error{fmt::format("{} is NULL", what)};
@@ -194,10 +211,8 @@ Status validateType(const epp_type_descriptor* type, size_t index,
   auto name = readString(type->type_name, where + ".type_name");
   if (!name) return Error{name.error()};
   if (!isKebabCase(*name)) {
-    return Error{
-        fmt::format("{} type name '{}' is not lower-case kebab-case (like "
-                    "'queue-scorer')",
-                    where, *name)};
+    return Error{fmt::format("{} type name {} is not lower-case kebab-case (like 'queue-scorer')",
+                             where, quoted(*name))};
   }
   where = fmt::format("type '{}'", *name);
   if (!seen.insert(std::string(*name)).second) return Error{where + " is listed twice"};
@@ -311,7 +326,7 @@ Status validateDescriptor(const epp_plugin_descriptor* descriptor, uint32_t pack
   if (!version) return Error{version.error()};
   if (!isSemver(*version)) {
     return Error{
-        fmt::format("version '{}' is not a semantic version (MAJOR.MINOR.PATCH)", *version)};
+        fmt::format("version {} is not a semantic version (MAJOR.MINOR.PATCH)", quoted(*version))};
   }
   if (descriptor->description != nullptr) {
     auto description = readString(descriptor->description, "descriptor description");

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <functional>
+#include <string>
 
 #include "host/loader/sized_struct.h"
 
@@ -81,7 +82,7 @@ constexpr uint32_t kAbi = EPP_ABI_PACK(EPP_ABI_MAJOR, EPP_ABI_MINOR);
 struct Case {
   const char* name;
   std::function<void(Library&)> mutate;
-  const char* error;
+  std::string error;
 };
 
 void PrintTo(const Case& c, std::ostream* out) { *out << c.name; }
@@ -124,6 +125,18 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"UpperCaseTypeName", [](Library& l) { l.first.type_name = "QueueScorer"; },
              "types[0] type name 'QueueScorer' is not lower-case kebab-case (like "
              "'queue-scorer')"},
+        // Found by the descriptor fuzzer (tests/fuzz): plugin strings were quoted as they
+        // were, so a line break in one split the loader's one-line error.
+        Case{"TypeNameWithALineBreak", [](Library& l) { l.first.type_name = "queue\nscorer"; },
+             "types[0] type name 'queue\\x0ascorer' is not lower-case kebab-case (like "
+             "'queue-scorer')"},
+        Case{"LongVersionIsCut",
+             [](Library& l) {
+               static const std::string version(100, 'v');
+               l.descriptor.version = version.c_str();
+             },
+             "version '" + std::string(64, 'v') +
+                 "'... is not a semantic version (MAJOR.MINOR.PATCH)"},
         Case{"DuplicateType", [](Library& l) { l.second.type_name = "queue-scorer"; },
              "type 'queue-scorer' is listed twice"},
         Case{"NullCreate", [](Library& l) { l.first.create = nullptr; },

@@ -3,9 +3,13 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <future>
+#include <memory>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "tests/extproc/extproc_fixture.h"
 
@@ -153,6 +157,89 @@ TEST_F(ExtProcTest, OutcomeHookSeesEveryStream) {
   EXPECT_EQ(second.result, extproc::StreamResult::kImmediateResponse);
   EXPECT_EQ(second.httpStatus, 503);
   EXPECT_EQ(second.errorCode, "ServiceUnavailable");
+}
+
+// Routes every request at once, counting those whose cancelled flag was already set.
+class CancelAwarePipeline final : public extproc::RequestPipeline {
+ public:
+  void route(std::shared_ptr<extproc::RequestInput> input, extproc::RouteCallback done) override {
+    ++routed;
+    if (input->cancelled->cancelled()) ++routedWhenCancelled;
+    extproc::RoutingDecision decision;
+    decision.destination = "10.0.0.1:8000";
+    done(std::move(decision));
+  }
+  std::atomic<int> routed{0};
+  std::atomic<int> routedWhenCancelled{0};
+};
+
+// Holds each stream's second message, once received, until the call is cancelled and a
+// moment more: its read then completes after the cancel, as it may when a gateway resets a
+// stream with a message in flight.
+class HoldSecondMessageUntilCancelled final : public grpc::experimental::Interceptor {
+ public:
+  explicit HoldSecondMessageUntilCancelled(grpc::experimental::ServerRpcInfo* info) : info_(info) {}
+  void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
+    if (methods->QueryInterceptionHookPoint(
+            grpc::experimental::InterceptionHookPoints::POST_RECV_MESSAGE) &&
+        ++received_ == 2) {
+      auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+      while (!info_->server_context()->IsCancelled() &&
+             std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(milliseconds(1));
+      }
+      std::this_thread::sleep_for(milliseconds(50));  // OnCancel runs meanwhile
+    }
+    methods->Proceed();
+  }
+
+ private:
+  grpc::experimental::ServerRpcInfo* info_;
+  int received_ = 0;
+};
+
+class HoldSecondMessageFactory final
+    : public grpc::experimental::ServerInterceptorFactoryInterface {
+ public:
+  grpc::experimental::Interceptor* CreateServerInterceptor(
+      grpc::experimental::ServerRpcInfo* info) override {
+    return new HoldSecondMessageUntilCancelled(info);
+  }
+};
+
+// Found by the ext_proc fuzzer (tests/fuzz): a message whose read completed after the client
+// had cancelled was still routed, running the pipeline and its plugins for a request nobody
+// waits for.
+TEST(ExtProcCancelTest, MessageReadAfterTheCancelIsNotRouted) {
+  CancelAwarePipeline pipeline;
+  extproc::ExtProcServer service(pipeline);
+  grpc::ServerBuilder builder;
+  builder.RegisterService(&service);
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> hold;
+  hold.push_back(std::make_unique<HoldSecondMessageFactory>());
+  builder.experimental().SetInterceptorCreators(std::move(hold));
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  ASSERT_NE(server, nullptr);
+  EnvoyClient client(server->InProcessChannel(grpc::ChannelArguments()));
+  RequestSpec spec;
+  spec.headers = {{"content-type", "application/json"}};
+  for (int round = 0; round < 3; ++round) {
+    auto stream = client.open();
+    ASSERT_TRUE(stream->send(EnvoyClient::requestHeadersMessage(spec)));
+    ASSERT_TRUE(stream->send(EnvoyClient::requestBodyMessage("{\"model\":\"m\"}", true)));
+    stream->cancel();
+    pb::ProcessingResponse reply;
+    while (stream->read(reply)) {
+    }
+    stream->finish();
+  }
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (service.liveStreams() != 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(milliseconds(2));
+  }
+  EXPECT_EQ(service.liveStreams(), 0);
+  EXPECT_EQ(pipeline.routed.load(), 0);
+  server->Shutdown();
 }
 
 }  // namespace

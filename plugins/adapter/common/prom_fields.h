@@ -73,9 +73,14 @@ inline std::optional<int64_t> intLabel(const prom::Sample& s, std::string_view l
   return v;
 }
 
-// A count (queue, batch, blocks) must be a finite, non-negative number.
+// The largest count accepted: 2^53, the last integer a double holds exactly, and far below
+// where llround stops being defined (2^63).
+inline constexpr double kMaxCount = 9007199254740992.0;
+
+// A count (queue, batch, blocks) must be a finite, non-negative number no larger than
+// kMaxCount.
 inline int64_t count(const prom::Sample& s) {
-  if (!std::isfinite(s.value) || s.value < 0) {
+  if (!std::isfinite(s.value) || s.value < 0 || s.value > kMaxCount) {
     throw cpp::Error(where(s) + ": " + std::to_string(s.value) + " is not a count");
   }
   return std::llround(s.value);
@@ -101,7 +106,11 @@ inline std::optional<int64_t> sumOf(const prom::Exposition& page, const std::str
   std::optional<int64_t> total;
   for (const auto* s : page.samples(name)) {
     if (keep && !keep(*s)) continue;
-    total = total.value_or(0) + count(*s);
+    const int64_t sum = total.value_or(0) + count(*s);  // at most 2 * kMaxCount: no overflow
+    if (static_cast<double>(sum) > kMaxCount) {
+      throw cpp::Error(where(*s) + ": the series of " + name + " add up to more than a count");
+    }
+    total = sum;
   }
   return total;
 }

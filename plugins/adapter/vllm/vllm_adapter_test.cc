@@ -146,6 +146,25 @@ TEST_F(VllmAdapterTest, MalformedBodiesFailWithTheReason) {
   EXPECT_EQ(slots.error, "vllm:lora_requests_info (line 1): max_lora 'many' is not an integer");
 }
 
+// Found by the Prometheus fuzzer (tests/fuzz): a queue of 3e59 became llround's result for a
+// value out of its range, a negative count; series adding up past int64 overflowed.
+TEST_F(VllmAdapterTest, CountsTooLargeForAnIntegerFail) {
+  ParsedMetrics huge = parse("vllm:num_requests_waiting{engine=\"0\"} 3e59\n");
+  EXPECT_EQ(huge.status, EPP_ERR_INVALID_ARGUMENT);
+  EXPECT_THAT(huge.error, ::testing::StartsWith("vllm:num_requests_waiting (line 1): 3000"));
+  EXPECT_THAT(huge.error, ::testing::EndsWith(" is not a count"));
+  ParsedMetrics sum = parse(
+      "vllm:num_requests_running{engine=\"0\"} 9e15\n"
+      "vllm:num_requests_running{engine=\"1\"} 9e15\n");
+  EXPECT_EQ(sum.status, EPP_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(sum.error,
+            "vllm:num_requests_running (line 2): the series of vllm:num_requests_running add up "
+            "to more than a count");
+  ParsedMetrics largest = parse("vllm:num_requests_waiting 9007199254740992\n");
+  EXPECT_EQ(largest.status, EPP_OK) << largest.error;
+  EXPECT_EQ(largest.metrics.waiting_requests, int64_t{1} << 53);
+}
+
 TEST_F(VllmAdapterTest, CustomMetricNamesAndDisabledFields) {
   adapter_ = make(ParamValue::map({{"waitingMetric", "my:queue"},
                                    {"runningMetric", ""},

@@ -319,6 +319,22 @@ TEST(PickerConfigParseTest, DocumentErrors) {
   ASSERT_FALSE(two);
   EXPECT_EQ(two.error(), "d.yaml:4:1: more than one YAML document; a config is exactly one");
 
+  // Found by the config fuzzer (tests/fuzz): yaml-cpp 0.7's LoadAll never returned on a lone
+  // ',' (an empty document at the same place, again and again, memory growing).
+  auto comma = parseConfig(",", "d.yaml");
+  ASSERT_FALSE(comma);
+  EXPECT_EQ(comma.error(), "d.yaml:1:1: ',' cannot start a YAML value");
+  auto commaAfterEnd = parseConfig(std::string(kHeader) + "...\n,\n", "d.yaml");
+  ASSERT_FALSE(commaAfterEnd);
+  EXPECT_EQ(commaAfterEnd.error(),
+            "d.yaml:4:1: more than one YAML document; a config is exactly one");
+
+  // Found by the config fuzzer: yaml-cpp's reason quotes the character it stopped at as is,
+  // here a line break, which split the one-line error.
+  auto nul = parseConfig(std::string(kHeader) + std::string("a: b\0\n", 6), "d.yaml");
+  ASSERT_FALSE(nul);
+  EXPECT_EQ(nul.error(), "d.yaml:4:1: unknown escape character: \\n");
+
   auto syntax = parseConfig(std::string(kHeader) + "plugins: [a\n", "d.yaml");
   ASSERT_FALSE(syntax);
   EXPECT_THAT(syntax.error(), StartsWith("d.yaml:4:"));
