@@ -78,7 +78,15 @@ function(epp_add_test name)
   if(NOT ARG_TIMEOUT)
     set(ARG_TIMEOUT 120)
   endif()
-  # Test names carry their binary ("config_test.PickerConfigTest.X") so `ctest -R area` works.
-  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 TEST_PREFIX "${name}."
-                       PROPERTIES TIMEOUT ${ARG_TIMEOUT} LABELS "${ARG_LABELS}")
+  if(EPP_CTEST_PER_BINARY)
+    # The whole binary is one test: its timeout covers all its cases.
+    add_test(NAME ${name} COMMAND ${name})
+    math(EXPR binary_timeout "${ARG_TIMEOUT} * 5")
+    set_tests_properties(${name} PROPERTIES TIMEOUT ${binary_timeout} LABELS "${ARG_LABELS}"
+                                             COST ${ARG_TIMEOUT})
+  else()
+    # Test names carry their binary ("config_test.PickerConfigTest.X"): `ctest -R area` works.
+    gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 TEST_PREFIX "${name}."
+                         PROPERTIES TIMEOUT ${ARG_TIMEOUT} LABELS "${ARG_LABELS}")
+  endif()
 endfunction()

@@ -102,7 +102,11 @@ TEST_F(EppdRateLimitTest, SlidingWindowCountsRequestsWithoutTheHeaderUnderTheDef
   int retry = std::stoi(header(refused.immediateHeaders, "retry-after"));
   EXPECT_GT(retry, 3500);  // the first of the three leaves the 1 h window in ~3600 s
   EXPECT_LE(retry, 3600);
-  EXPECT_TRUE(send({{"x-gateway-inference-fairness-id", "t10"}, {"x-user", "someone"}}).routed);
+  RequestResult other = send({{"x-gateway-inference-fairness-id", "t10"}, {"x-user", "someone"}});
+  EXPECT_TRUE(other.routed) << "gRPC " << other.status.error_code() << " "
+                            << other.status.error_message() << ", immediate "
+                            << other.immediateStatus << " " << other.immediateBody << "\n"
+                            << eppd_->log();
   EXPECT_EQ(eppd_->metric(R"(eppd_rate_limited_requests_total{limit="per-user"})"), 1);
 }
 

@@ -93,7 +93,7 @@ void ExtProcCall::OnReadDone(bool ok) {
     return;
   }
   boost::asio::post(io_, [this, message = std::move(incoming_)]() mutable {
-    events_.onMessage(std::move(message));
+    if (events_.onMessage) events_.onMessage(std::move(message));
   });
   incoming_.Clear();
   StartRead(&incoming_);
@@ -102,6 +102,9 @@ void ExtProcCall::OnReadDone(bool ok) {
 void ExtProcCall::OnDone(const grpc::Status& status) {
   boost::asio::post(io_, [this, status, self = std::move(self_)] {
     events_.onDone(status);
+    // The owner's handlers usually hold the owner, which holds this call: dropping them
+    // breaks that cycle (LeakSanitizer found every stream of a run kept alive by it).
+    events_ = Events{};
     // `self` goes with this handler: the reactor outlives every reaction.
   });
 }

@@ -76,8 +76,10 @@ TEST(PrefixIndexCodecTest, EmptyIndexEncodesAsAHeader) {
 TEST(PrefixIndexCodecTest, BuildKeepsTheMostRecentBlocksWithinTheCapacity) {
   PrefixIndex index;
   index.insert(1, std::vector<uint64_t>{1, 2, 3, 4, 5, 6}, 100);
-  const PrefixIndexImage image =
-      parsePrefixIndex(encodePrefixIndex(index, {.blockSizeTokens = 1, .autoTune = false}));
+  // The image views the bytes it was parsed from: they must outlive it (ASan found the
+  // temporary this test once parsed).
+  const std::string bytes = encodePrefixIndex(index, {.blockSizeTokens = 1, .autoTune = false});
+  const PrefixIndexImage image = parsePrefixIndex(bytes);
   PrefixIndex small = buildPrefixIndex(image, 2);
   EXPECT_EQ(small.blocks(1), (std::vector<uint64_t>{1, 2}));
   EXPECT_EQ(small.size(), 2u);

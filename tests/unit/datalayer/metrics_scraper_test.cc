@@ -51,6 +51,9 @@ std::string vllm(int waiting, int running, double kv) {
 class MetricsScraperTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
+    // Every suite derived from this one runs this again: one registry serves them all (and
+    // stays loaded to the end of the process).
+    if (registry_ != nullptr) return;
     registry_ = new loader::PluginRegistry(
         {.cache_dir = std::filesystem::temp_directory_path() / "eppd-scraper-test-cache",
          .host_abi = {}});
