@@ -10,11 +10,14 @@
 #include <spdlog/sinks/ostream_sink.h>
 
 #include <algorithm>
+#include <atomic>
 #include <fstream>
 #include <sstream>
 #include <thread>
 
+#include "host/common/clock.h"
 #include "host/common/logging.h"
+#include "host/runtime/pipeline.h"
 #include "host/runtime/static_endpoints.h"
 
 namespace epp::runtime {
@@ -190,6 +193,57 @@ TEST_F(ReloadControllerTest, NewStaticEndpointsKeepWhatWasLearntAboutTheOldOnes)
   ASSERT_EQ(eps->size(), 3u);
   EXPECT_EQ(eps->state(1).waiting, 42);
   EXPECT_FALSE(eps->state(2).hasMetrics);
+}
+
+// Reload under load, in process so that ThreadSanitizer judges it (tools/tsan.sh): request
+// threads decide on whatever snapshot is live while reloads swap it and a scraper-like
+// thread publishes endpoint states. Every decision is routed, every reload succeeds.
+TEST_F(ReloadControllerTest, ReloadsUnderConcurrentDecisionsLoseNoRequest) {
+  start(configText(1), false);
+  DecisionLog decisions(64);
+  Pipeline pipeline([this] { return live_->current(); }, endpoints_, decisions);
+  std::atomic<bool> stop{false};
+  std::atomic<int> routed{0};
+  std::atomic<int> failed{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 3; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; !stop.load(); ++i) {
+        auto in = std::make_shared<extproc::RequestInput>();
+        in->requestId = "r" + std::to_string(t) + "-" + std::to_string(i);
+        in->headers = {{":path", "/v1/completions"}, {":method", "POST"}};
+        in->body = R"({"model":"m","prompt":"hello )" + std::to_string(i % 7) + R"("})";
+        extproc::RoutingDecision d = pipeline.decide(in);
+        (d.httpStatus == 0 && !d.destination.empty() ? routed : failed).fetch_add(1);
+      }
+    });
+  }
+  threads.emplace_back([&] {
+    for (int64_t n = 0; !stop.load(); ++n) {
+      endpoints_.update([&](std::vector<datalayer::EndpointState>& states) {
+        for (auto& e : states) {
+          e.waiting = n % 5;
+          e.hasMetrics = true;
+          e.metricsUpdatedNs = common::monotonicNowNs();
+        }
+        return true;
+      });
+      std::this_thread::sleep_for(1ms);
+    }
+  });
+  const uint64_t first = generation();
+  constexpr int kReloads = 20;
+  for (int i = 0; i < kReloads; ++i) {
+    write(configText(2 + i));
+    ReloadOutcome o = controller_->reloadNow("test");
+    EXPECT_EQ(o.result, "success") << o.error;
+    std::this_thread::sleep_for(5ms);
+  }
+  stop = true;
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(generation(), first + kReloads);
+  EXPECT_EQ(failed.load(), 0);
+  EXPECT_GT(routed.load(), kReloads);
 }
 
 TEST_F(ReloadControllerTest, RequestsAfterStopAreRefused) {
