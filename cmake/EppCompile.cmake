@@ -17,7 +17,9 @@ endif()
 
 # CI builds everything once to run the tests: -O1 without debug information compiles in
 # about 60 % of the time of -O2 -g (most of it is parsing gRPC, protobuf and Beast headers).
-option(EPP_QUICK_BUILD "Compile with -O1 and no debug information (test runs, CI)" OFF)
+option(EPP_QUICK_BUILD
+       "-O1 without debug information (test runs, CI); sanitized: line tables, ASan/UBSan at -O0"
+       OFF)
 if(EPP_QUICK_BUILD)
   # Sanitized, -g1: the line tables a report names file and line with. ASan and UBSan at -O0,
   # because optimising their instrumented code is what costs (gcc 12: -O1 compiles in 1.8x the
