@@ -141,7 +141,15 @@ struct MetricsScraper::Impl {
       }
       Target& t = *it->second;
       t.removed = true;
-      close(t);
+      if (t.busy) {
+        // A collection is in flight and its read refers to the stream: closing the socket
+        // ends that read (operation_aborted); the coroutine, which holds the target, resets
+        // the stream once the read has returned. Destroying the stream here was a
+        // use-after-free (ASan, a pod leaving while being scraped).
+        if (beast::tcp_stream* stream = lowest(t)) stream->close();
+      } else {
+        close(t);
+      }
       ScrapeMetrics::get().forget(t.hostPort, t.pool);
       it = targets.erase(it);
     }
