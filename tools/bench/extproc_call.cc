@@ -10,6 +10,22 @@ void addHeader(extproc_pb::HeaderMap& map, std::string_view key, std::string_vie
   header->set_raw_value(std::string(value));
 }
 
+extproc_pb::ProcessingRequest requestHeadersMessage(std::string_view path,
+                                                    std::string_view requestId) {
+  extproc_pb::ProcessingRequest headers;
+  extproc_pb::ProtocolConfiguration* config = headers.mutable_protocol_config();
+  config->set_request_body_mode(extproc_pb::ProcessingMode::FULL_DUPLEX_STREAMED);
+  config->set_response_body_mode(extproc_pb::ProcessingMode::FULL_DUPLEX_STREAMED);
+  extproc_pb::HeaderMap* map = headers.mutable_request_headers()->mutable_headers();
+  addHeader(*map, ":authority", "eppd-bench");
+  addHeader(*map, ":path", path);
+  addHeader(*map, ":method", "POST");
+  addHeader(*map, ":scheme", "http");
+  addHeader(*map, "content-type", "application/json");
+  addHeader(*map, "x-request-id", requestId);
+  return headers;
+}
+
 ExtProcCall::ExtProcCall(boost::asio::io_context& io, Events events)
     : io_(io), events_(std::move(events)) {}
 

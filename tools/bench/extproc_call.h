@@ -67,4 +67,10 @@ class ExtProcCall
 // Appends a header the way Envoy sends it (raw_value only).
 void addHeader(extproc_pb::HeaderMap& map, std::string_view key, std::string_view value);
 
+// The first message of a stream as Envoy sends it in FULL_DUPLEX_STREAMED mode: the protocol
+// configuration and the request headers of a JSON POST to `path` carrying `requestId`.
+// Callers add further headers to its request_headers().headers().
+extproc_pb::ProcessingRequest requestHeadersMessage(std::string_view path,
+                                                    std::string_view requestId);
+
 }  // namespace epp::bench

@@ -307,18 +307,11 @@ void Session::startExtProc() {
                                        runner_.options().requestTimeout));
 
   // Envoy streams the whole request without waiting for a reply.
-  pb::ProcessingRequest headers;
-  pb::ProtocolConfiguration* config = headers.mutable_protocol_config();
-  config->set_request_body_mode(pb::ProcessingMode::FULL_DUPLEX_STREAMED);
-  config->set_response_body_mode(pb::ProcessingMode::FULL_DUPLEX_STREAMED);
-  pb::HeaderMap* map = headers.mutable_request_headers()->mutable_headers();
-  addHeader(*map, ":authority", "eppd-bench");
-  addHeader(*map, ":path", requestPath(request_));
-  addHeader(*map, ":method", "POST");
-  addHeader(*map, ":scheme", "http");
-  addHeader(*map, "content-type", "application/json");
-  addHeader(*map, "x-request-id", record_.id);
-  if (request_.objective) addHeader(*map, "x-gateway-inference-objective", *request_.objective);
+  pb::ProcessingRequest headers = requestHeadersMessage(requestPath(request_), record_.id);
+  if (request_.objective) {
+    addHeader(*headers.mutable_request_headers()->mutable_headers(),
+              "x-gateway-inference-objective", *request_.objective);
+  }
   call_->write(std::move(headers));
 
   const std::string body = requestBody(request_);

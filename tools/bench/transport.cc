@@ -169,18 +169,7 @@ void Stream::start() {
   start_ = Clock::now();
   call_->start(phase_.stub(), std::chrono::system_clock::now() + std::chrono::seconds(30));
 
-  pb::ProcessingRequest headers;
-  pb::ProtocolConfiguration* config = headers.mutable_protocol_config();
-  config->set_request_body_mode(pb::ProcessingMode::FULL_DUPLEX_STREAMED);
-  config->set_response_body_mode(pb::ProcessingMode::FULL_DUPLEX_STREAMED);
-  pb::HeaderMap* map = headers.mutable_request_headers()->mutable_headers();
-  addHeader(*map, ":authority", "eppd-bench");
-  addHeader(*map, ":path", "/v1/chat/completions");
-  addHeader(*map, ":method", "POST");
-  addHeader(*map, ":scheme", "http");
-  addHeader(*map, "content-type", "application/json");
-  addHeader(*map, "x-request-id", fmt::format("transport-{}", n_));
-  call_->write(std::move(headers));
+  call_->write(requestHeadersMessage("/v1/chat/completions", fmt::format("transport-{}", n_)));
   const std::string body = chatBody(phase_.options().bodyBytes, n_);
   const size_t step = std::max<size_t>(phase_.options().chunkBytes, 1);
   for (size_t offset = 0; offset < body.size(); offset += step) {
